@@ -1,0 +1,105 @@
+/* hpcladder/diffusion.h - the diffusion kernel contract.
+ *
+ * 1D heat equation, explicit finite differences with fixed (Dirichlet) ends:
+ *
+ *     u[i] <- u[i] + r * ((u[i+1] + u[i-1]) - 2*u[i])     for 0 < i < n-1,
+ *
+ * applied `steps` times; u[0] and u[n-1] keep their initial values.  Every
+ * kernel computes this same discrete answer: to 1e-12 of max|u| against
+ * `naive`, bit-identical where a kernel performs the same arithmetic.
+ *
+ * Use: hpl_diffusion_plan_create() validates the problem and allocates what a
+ * kernel needs (workspace, FFT plans, device memory, communicators);
+ * hpl_diffusion_plan_execute() advances a field in place and may be called
+ * many times (timing loops time only this); hpl_diffusion_plan_destroy()
+ * frees.  hpl_diffusion_solve() does all three.
+ */
+#ifndef HPCLADDER_DIFFUSION_H
+#define HPCLADDER_DIFFUSION_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Kernel ids; the canonical names are the lower-case suffixes ("naive", ...).
+ * New backends are appended, never renumbered. */
+typedef enum hpl_diffusion_kernel {
+    HPL_DIFFUSION_NAIVE = 0,    /* the talk's C loop: second array + copy loop */
+    HPL_DIFFUSION_SERIAL = 1,   /* clean scalar loop with pointer swap */
+    HPL_DIFFUSION_SIMD = 2,     /* vectorised (AVX-512 / AVX2 / portable) */
+    HPL_DIFFUSION_TILED = 3,    /* temporal blocking, one thread */
+    HPL_DIFFUSION_OPENMP = 4,   /* temporal blocking over OpenMP threads */
+    HPL_DIFFUSION_SPECTRAL = 5, /* exact DST-I solution via FFTW, O(n log n) */
+    HPL_DIFFUSION_KERNEL_COUNT = 6
+} hpl_diffusion_kernel;
+
+/* Limits checked by the library. */
+#define HPL_DIFFUSION_N_MIN 3
+#define HPL_DIFFUSION_R_MAX 0.5
+
+typedef struct hpl_diffusion_params {
+    int64_t n;     /* points, including both fixed ends: n >= 3 */
+    double r;      /* kappa*dt/dx^2, stable for 0 < r <= 0.5 */
+    int64_t steps; /* time steps: steps >= 0 */
+    int threads;   /* threads for threaded kernels: 1..HPL_THREADS_MAX
+                      (single-threaded kernels ignore it) */
+} hpl_diffusion_params;
+
+typedef struct hpl_diffusion_plan hpl_diffusion_plan;
+
+/* Canonical name of kernel k, or NULL if k is not a kernel id. */
+HPL_API const char *hpl_diffusion_kernel_name(hpl_diffusion_kernel k);
+
+/* Look a kernel up by canonical name.  HPL_EINVAL for an unknown name. */
+HPL_API hpl_status hpl_diffusion_kernel_from_name(const char *name,
+                                                  hpl_diffusion_kernel *k);
+
+/* 1 if kernel k is built into this library, else 0 and, if why != NULL,
+ * *why says what is missing (e.g. "built without FFTW"). */
+HPL_API int hpl_diffusion_kernel_available(hpl_diffusion_kernel k,
+                                           const char **why);
+
+/* 1 if kernel k uses params.threads, else 0. */
+HPL_API int hpl_diffusion_kernel_threaded(hpl_diffusion_kernel k);
+
+/* One line describing how kernel k works on this machine, e.g. which SIMD
+ * instruction set the simd kernel dispatched to ("" if none). */
+HPL_API const char *hpl_diffusion_kernel_detail(hpl_diffusion_kernel k);
+
+/* Validate params and prepare kernel k.  On success *plan owns everything the
+ * kernel needs; on failure *plan is NULL and nothing is allocated. */
+HPL_API hpl_status hpl_diffusion_plan_create(hpl_diffusion_kernel k,
+                                             const hpl_diffusion_params *params,
+                                             hpl_diffusion_plan **plan);
+
+/* Advance u (params.n values, all finite) by params.steps steps in place.
+ * On failure u is left exactly as it was. */
+HPL_API hpl_status hpl_diffusion_plan_execute(hpl_diffusion_plan *plan,
+                                              double *u);
+
+/* Seconds spent in hpl_diffusion_plan_create (FFT planning, allocation). */
+HPL_API double hpl_diffusion_plan_seconds(const hpl_diffusion_plan *plan);
+
+/* Free a plan; NULL is allowed. */
+HPL_API void hpl_diffusion_plan_destroy(hpl_diffusion_plan *plan);
+
+/* create + execute + destroy. */
+HPL_API hpl_status hpl_diffusion_solve(hpl_diffusion_kernel k,
+                                       const hpl_diffusion_params *params,
+                                       double *u);
+
+/* The talk's initial field: u[i] = exp(-(i - n/2)^2 / 100000), i = 0..n-1. */
+HPL_API hpl_status hpl_diffusion_init_gaussian(int64_t n, double *u);
+
+/* Discrete sine mode k: u[j] = sin(k*pi*j/(n-1)), 1 <= k <= n-2; ends are 0. */
+HPL_API hpl_status hpl_diffusion_init_sine(int64_t n, int64_t k, double *u);
+
+/* Exact per-step factor of sine mode k: 1 - 4 r sin^2(k*pi/(2(n-1))). */
+HPL_API double hpl_diffusion_sine_factor(int64_t n, int64_t k, double r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,63 @@
+/* hpcladder/triangles.h - the triangles kernel contract (Project Euler 39).
+ *
+ * counts[p], for every perimeter 0 <= p < N, is the number of right triangles
+ * with integer sides a <= b < c and a + b + c = p (counts[0] = 0).  The best
+ * perimeter is the p with the largest count, the smallest such p on ties, and
+ * 0 when no p < N has a triangle (N <= 12), as in the talk's loop.
+ * Every kernel returns the identical counts array.
+ */
+#ifndef HPCLADDER_TRIANGLES_H
+#define HPCLADDER_TRIANGLES_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum hpl_triangles_kernel {
+    HPL_TRIANGLES_BRUTE = 0,  /* the talk's double loop over a, b < p/2 */
+    HPL_TRIANGLES_DIRECT = 1, /* solve for b given p and a: O(p) per p */
+    HPL_TRIANGLES_EUCLID = 2, /* Euclid's primitive triples and multiples */
+    HPL_TRIANGLES_OPENMP = 3, /* euclid over OpenMP threads */
+    HPL_TRIANGLES_KERNEL_COUNT = 4
+} hpl_triangles_kernel;
+
+#define HPL_TRIANGLES_N_MIN 1
+#define HPL_TRIANGLES_N_MAX 4000000000LL
+
+/* Canonical name of kernel k, or NULL if k is not a kernel id. */
+HPL_API const char *hpl_triangles_kernel_name(hpl_triangles_kernel k);
+
+/* Look a kernel up by canonical name.  HPL_EINVAL for an unknown name. */
+HPL_API hpl_status hpl_triangles_kernel_from_name(const char *name,
+                                                  hpl_triangles_kernel *k);
+
+/* 1 if kernel k is built into this library, else 0 and *why (if non-NULL)
+ * says what is missing. */
+HPL_API int hpl_triangles_kernel_available(hpl_triangles_kernel k,
+                                           const char **why);
+
+/* 1 if kernel k uses the threads argument, else 0. */
+HPL_API int hpl_triangles_kernel_threaded(hpl_triangles_kernel k);
+
+/* Fill counts[0..N-1] with kernel k; 1 <= N <= HPL_TRIANGLES_N_MAX,
+ * 1 <= threads <= HPL_THREADS_MAX (ignored by single-threaded kernels).
+ * best_p / best_count may be NULL.  On failure nothing is written. */
+HPL_API hpl_status hpl_triangles_count(hpl_triangles_kernel k, int64_t N,
+                                       int threads, uint32_t *counts,
+                                       int64_t *best_p, uint32_t *best_count);
+
+/* The talk's C function findnumsolutions(p), exactly its loops (computed in
+ * 64-bit so that large p cannot overflow): the count for one perimeter.
+ * Exported for the ctypes rung of the Python ladder. */
+HPL_API int findnumsolutions(int p);
+
+/* Order-sensitive checksum of a counts array: sum of (p+1)*counts[p],
+ * modulo 2^64 (NumPy: (arange(1, N+1, dtype=uint64) * counts).sum()). */
+HPL_API uint64_t hpl_triangles_checksum(const uint32_t *counts, int64_t N);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

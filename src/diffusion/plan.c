@@ -1,0 +1,234 @@
+/* plan.c - the diffusion driver: kernel registry, parameter and input
+ * validation, plan life cycle, initial fields.  Backends hold only kernels;
+ * everything they can rely on is checked here once. */
+#include "backend.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Registry in enum order.  A backend that is not built has a NULL entry and
+ * a reason in unavailable_why[]. */
+static const hpl_diffusion_backend *const backends[HPL_DIFFUSION_KERNEL_COUNT] = {
+    [HPL_DIFFUSION_NAIVE] = &hpl_diffusion_naive,
+    [HPL_DIFFUSION_SERIAL] = &hpl_diffusion_serial,
+    [HPL_DIFFUSION_SIMD] = &hpl_diffusion_simd,
+    [HPL_DIFFUSION_TILED] = &hpl_diffusion_tiled,
+#ifdef HPL_HAVE_OPENMP
+    [HPL_DIFFUSION_OPENMP] = &hpl_diffusion_openmp,
+#endif
+#ifdef HPL_HAVE_FFTW
+    [HPL_DIFFUSION_SPECTRAL] = &hpl_diffusion_spectral,
+#endif
+};
+
+static const char *const names[HPL_DIFFUSION_KERNEL_COUNT] = {
+    "naive", "serial", "simd", "tiled", "openmp", "spectral",
+};
+
+static const char *const unavailable_why[HPL_DIFFUSION_KERNEL_COUNT] = {
+    [HPL_DIFFUSION_OPENMP] = "built without OpenMP (configure with -DHPCLADDER_OPENMP=ON and a compiler that supports it)",
+    [HPL_DIFFUSION_SPECTRAL] = "built without FFTW3 (install libfftw3-dev and pkg-config, configure with -DHPCLADDER_FFTW=ON)",
+};
+
+static int valid_kernel(hpl_diffusion_kernel k)
+{
+    return (int)k >= 0 && (int)k < HPL_DIFFUSION_KERNEL_COUNT;
+}
+
+const char *hpl_diffusion_kernel_name(hpl_diffusion_kernel k)
+{
+    return valid_kernel(k) ? names[k] : NULL;
+}
+
+hpl_status hpl_diffusion_kernel_from_name(const char *name, hpl_diffusion_kernel *k)
+{
+    if (name == NULL || k == NULL)
+        return hpl_fail(HPL_EINVAL, "kernel name and result pointer must not be NULL");
+    for (int i = 0; i < HPL_DIFFUSION_KERNEL_COUNT; i++) {
+        if (strcmp(name, names[i]) == 0) {
+            *k = (hpl_diffusion_kernel)i;
+            return HPL_OK;
+        }
+    }
+    return hpl_fail(HPL_EINVAL,
+                    "unknown diffusion kernel '%s' (allowed: naive, serial, simd, tiled, openmp, spectral)",
+                    name);
+}
+
+int hpl_diffusion_kernel_available(hpl_diffusion_kernel k, const char **why)
+{
+    if (!valid_kernel(k)) {
+        if (why)
+            *why = "not a diffusion kernel id";
+        return 0;
+    }
+    if (backends[k] == NULL) {
+        if (why)
+            *why = unavailable_why[k] ? unavailable_why[k] : "not built";
+        return 0;
+    }
+    if (why)
+        *why = "";
+    return 1;
+}
+
+int hpl_diffusion_kernel_threaded(hpl_diffusion_kernel k)
+{
+    return valid_kernel(k) && backends[k] != NULL && backends[k]->threaded;
+}
+
+const char *hpl_diffusion_kernel_detail(hpl_diffusion_kernel k)
+{
+    if (!valid_kernel(k) || backends[k] == NULL || backends[k]->detail == NULL)
+        return "";
+    return backends[k]->detail();
+}
+
+static hpl_status validate_params(const hpl_diffusion_params *p)
+{
+    if (p == NULL)
+        return hpl_fail(HPL_EINVAL, "params must not be NULL");
+    if (p->n < HPL_DIFFUSION_N_MIN)
+        return hpl_fail(HPL_EINVAL, "n = %lld is too small: n must be >= %d (two fixed ends and one interior point)",
+                        (long long)p->n, HPL_DIFFUSION_N_MIN);
+    /* Kernels hold up to a few arrays of n doubles: keep 4*n*8 bytes and the
+     * int64 index arithmetic far from overflow. */
+    if ((uint64_t)p->n > (uint64_t)(SIZE_MAX / (4 * sizeof(double))) ||
+        p->n > (INT64_C(1) << 48))
+        return hpl_fail(HPL_EOVERFLOW, "n = %lld is too large: the field would not fit in memory (n <= %lld)",
+                        (long long)p->n, (long long)(INT64_C(1) << 48));
+    if (!(p->r > 0.0 && p->r <= HPL_DIFFUSION_R_MAX))
+        return hpl_fail(HPL_EINVAL,
+                        "r = %g is unstable or invalid: r = kappa*dt/dx^2 must be in (0, 0.5]",
+                        p->r);
+    if (p->steps < 0)
+        return hpl_fail(HPL_EINVAL, "steps = %lld is negative: steps must be >= 0", (long long)p->steps);
+    if (p->threads < 1 || p->threads > HPL_THREADS_MAX)
+        return hpl_fail(HPL_EINVAL, "threads = %d is out of range: threads must be in [1, %d]",
+                        p->threads, HPL_THREADS_MAX);
+    return HPL_OK;
+}
+
+hpl_status hpl_diffusion_plan_create(hpl_diffusion_kernel k, const hpl_diffusion_params *params,
+                                     hpl_diffusion_plan **plan)
+{
+    if (plan == NULL)
+        return hpl_fail(HPL_EINVAL, "plan pointer must not be NULL");
+    *plan = NULL;
+    if (!valid_kernel(k))
+        return hpl_fail(HPL_EINVAL, "kernel id %d is not a diffusion kernel (0..%d)", (int)k,
+                        HPL_DIFFUSION_KERNEL_COUNT - 1);
+    const char *why;
+    if (!hpl_diffusion_kernel_available(k, &why))
+        return hpl_fail(HPL_EUNAVAILABLE, "diffusion kernel '%s' is not available: %s", names[k], why);
+    hpl_status s = validate_params(params);
+    if (s != HPL_OK)
+        return s;
+
+    double t0 = hpl_wtime();
+    hpl_diffusion_plan *pl = calloc(1, sizeof *pl);
+    if (pl == NULL)
+        return hpl_fail(HPL_ENOMEM, "out of memory allocating a diffusion plan");
+    pl->kernel = k;
+    pl->p = *params;
+    pl->backend = backends[k];
+    s = pl->backend->create(pl);
+    if (s != HPL_OK) {
+        free(pl);
+        return s;
+    }
+    pl->plan_seconds = hpl_wtime() - t0;
+    *plan = pl;
+    hpl_clear_error();
+    return HPL_OK;
+}
+
+hpl_status hpl_diffusion_plan_execute(hpl_diffusion_plan *plan, double *u)
+{
+    if (plan == NULL)
+        return hpl_fail(HPL_EINVAL, "plan must not be NULL");
+    if (u == NULL)
+        return hpl_fail(HPL_EINVAL, "u must not be NULL (it must hold n = %lld values)", (long long)plan->p.n);
+    for (int64_t i = 0; i < plan->p.n; i++)
+        if (!isfinite(u[i]))
+            return hpl_fail(HPL_EINVAL, "u[%lld] = %g is not finite: the initial field must be finite",
+                            (long long)i, u[i]);
+    if (plan->p.steps == 0) {
+        hpl_clear_error();
+        return HPL_OK;
+    }
+    hpl_status s = plan->backend->execute(plan, u);
+    if (s == HPL_OK)
+        hpl_clear_error();
+    return s;
+}
+
+double hpl_diffusion_plan_seconds(const hpl_diffusion_plan *plan)
+{
+    return plan ? plan->plan_seconds : 0.0;
+}
+
+void hpl_diffusion_plan_destroy(hpl_diffusion_plan *plan)
+{
+    if (plan == NULL)
+        return;
+    plan->backend->destroy(plan);
+    free(plan);
+}
+
+hpl_status hpl_diffusion_solve(hpl_diffusion_kernel k, const hpl_diffusion_params *params, double *u)
+{
+    hpl_diffusion_plan *plan;
+    hpl_status s = hpl_diffusion_plan_create(k, params, &plan);
+    if (s != HPL_OK)
+        return s;
+    s = hpl_diffusion_plan_execute(plan, u);
+    hpl_diffusion_plan_destroy(plan);
+    return s;
+}
+
+hpl_status hpl_diffusion_init_gaussian(int64_t n, double *u)
+{
+    if (u == NULL)
+        return hpl_fail(HPL_EINVAL, "u must not be NULL");
+    if (n < HPL_DIFFUSION_N_MIN)
+        return hpl_fail(HPL_EINVAL, "n = %lld is too small: n must be >= %d", (long long)n, HPL_DIFFUSION_N_MIN);
+    /* The talk's C: exp(-pow(dx*(i-n/2.0), 2.0)/100000.0) with dx = 1. */
+    for (int64_t i = 0; i < n; i++) {
+        double x = (double)i - (double)n / 2.0;
+        u[i] = exp(-(x * x) / 100000.0);
+    }
+    hpl_clear_error();
+    return HPL_OK;
+}
+
+hpl_status hpl_diffusion_init_sine(int64_t n, int64_t k, double *u)
+{
+    if (u == NULL)
+        return hpl_fail(HPL_EINVAL, "u must not be NULL");
+    if (n < HPL_DIFFUSION_N_MIN)
+        return hpl_fail(HPL_EINVAL, "n = %lld is too small: n must be >= %d", (long long)n, HPL_DIFFUSION_N_MIN);
+    if (k < 1 || k > n - 2)
+        return hpl_fail(HPL_EINVAL, "sine mode k = %lld is out of range: k must be in [1, n-2] = [1, %lld]",
+                        (long long)k, (long long)(n - 2));
+    const double pi = 3.14159265358979323846;
+    /* Reduce k*j modulo 2(n-1) in integers first so that the argument of
+     * sin stays in [0, 2pi) and keeps full accuracy for large n. */
+    const int64_t period = 2 * (n - 1);
+    for (int64_t j = 0; j < n; j++) {
+        int64_t m = (int64_t)(((__int128)k * j) % period);
+        u[j] = sin(pi * (double)m / (double)(n - 1));
+    }
+    u[0] = 0.0;
+    u[n - 1] = 0.0;
+    hpl_clear_error();
+    return HPL_OK;
+}
+
+double hpl_diffusion_sine_factor(int64_t n, int64_t k, double r)
+{
+    const double pi = 3.14159265358979323846;
+    double s = sin((double)k * pi / (2.0 * (double)(n - 1)));
+    return 1.0 - 4.0 * r * s * s;
+}

@@ -1,0 +1,139 @@
+/* test_diffusion.c - every built diffusion kernel against naive (the talk's
+ * loop) and against the exact decay of discrete sine modes, over sizes and
+ * step counts chosen to hit vector, tile and thread edges.
+ *
+ * Usage: test_diffusion [quick]   ("quick" trims the largest sizes, for
+ * sanitizer builds). */
+#include "check.h"
+#include "hpcladder/hpcladder.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double max_abs(const double *u, int64_t n)
+{
+    double m = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        m = fmax(m, fabs(u[i]));
+    return m;
+}
+
+/* max |a-b| / max|b| (absolute when b is all zero) */
+static double rel_diff(const double *a, const double *b, int64_t n)
+{
+    double d = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        d = fmax(d, fabs(a[i] - b[i]));
+    double s = max_abs(b, n);
+    return s > 0 ? d / s : d;
+}
+
+/* A field with non-zero, unequal ends and structure at every scale. */
+static void init_rough(double *u, int64_t n, unsigned seed)
+{
+    srand(seed);
+    for (int64_t i = 0; i < n; i++)
+        u[i] = (double)rand() / RAND_MAX - 0.25 + 0.5 * sin(0.01 * (double)i);
+    u[0] = 1.5;
+    u[n - 1] = -0.75;
+}
+
+static void run(hpl_diffusion_kernel k, int64_t n, int64_t steps, double r, int threads, double *u)
+{
+    hpl_diffusion_params p = {.n = n, .r = r, .steps = steps, .threads = threads};
+    hpl_status s = hpl_diffusion_solve(k, &p, u);
+    CHECK(s == HPL_OK, "%s n=%lld steps=%lld r=%g threads=%d: %s (%s)", hpl_diffusion_kernel_name(k),
+          (long long)n, (long long)steps, r, threads, hpl_status_name(s), hpl_last_error());
+}
+
+/* Kernel k from a rough field vs naive, at tolerance 1e-12 of max|u|; same
+ * ends exactly. */
+static void against_naive(hpl_diffusion_kernel k, int64_t n, int64_t steps, double r, int threads)
+{
+    double *u0 = malloc(sizeof(double) * n), *a = malloc(sizeof(double) * n), *b = malloc(sizeof(double) * n);
+    init_rough(u0, n, (unsigned)(n * 31 + steps));
+    memcpy(a, u0, sizeof(double) * n);
+    memcpy(b, u0, sizeof(double) * n);
+    run(HPL_DIFFUSION_NAIVE, n, steps, r, 1, a);
+    run(k, n, steps, r, threads, b);
+    double d = rel_diff(b, a, n);
+    CHECK(d <= 1e-12, "%s vs naive: n=%lld steps=%lld r=%g threads=%d: rel diff %.3e > 1e-12",
+          hpl_diffusion_kernel_name(k), (long long)n, (long long)steps, r, threads, d);
+    CHECK(b[0] == u0[0] && b[n - 1] == u0[n - 1], "%s moved a fixed end (n=%lld)", hpl_diffusion_kernel_name(k),
+          (long long)n);
+    free(u0);
+    free(a);
+    free(b);
+}
+
+/* Kernel k on sine mode m must decay by exactly lambda^steps. */
+static void against_sine(hpl_diffusion_kernel k, int64_t n, int64_t m, int64_t steps, double r, int threads)
+{
+    double *u = malloc(sizeof(double) * n), *e = malloc(sizeof(double) * n);
+    CHECK(hpl_diffusion_init_sine(n, m, u) == HPL_OK, "init_sine n=%lld m=%lld", (long long)n, (long long)m);
+    double lam = pow(hpl_diffusion_sine_factor(n, m, r), (double)steps);
+    for (int64_t i = 0; i < n; i++)
+        e[i] = lam * u[i];
+    run(k, n, steps, r, threads, u);
+    double d = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        d = fmax(d, fabs(u[i] - e[i]));
+    /* rounding grows at most linearly in the steps; relative to the initial
+     * amplitude 1 */
+    double tol = 1e-14 * (double)(steps + 10);
+    CHECK(d <= tol, "%s sine mode: n=%lld k=%lld steps=%lld r=%g threads=%d: error %.3e > %.3e",
+          hpl_diffusion_kernel_name(k), (long long)n, (long long)m, (long long)steps, r, threads, d, tol);
+    free(u);
+    free(e);
+}
+
+int main(int argc, char **argv)
+{
+    int quick = argc > 1 && strcmp(argv[1], "quick") == 0;
+    /* sizes around vector widths (4, 8), small tiles and larger tiles */
+    const int64_t sizes[] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 16, 17, 18, 31, 32, 33, 63, 64, 65,
+                             127, 128, 129, 255, 256, 257, 1000, 1023, 1024, 1025, 4095, 4096, 4097,
+                             8191, 8193, 16383, 16385, 40000, 100003};
+    const int64_t stepss[] = {0, 1, 2, 3, 7, 8, 9, 64, 127, 128, 129, 300};
+    const double rs[] = {0.1, 0.5, 0.25, 0.03};
+    const int threadss[] = {1, 2, 3};
+    int nsizes = (int)(sizeof sizes / sizeof sizes[0]);
+
+    for (int k = 1; k < HPL_DIFFUSION_KERNEL_COUNT; k++) {
+        const char *why;
+        if (!hpl_diffusion_kernel_available((hpl_diffusion_kernel)k, &why)) {
+            printf("SKIP %s: %s\n", hpl_diffusion_kernel_name((hpl_diffusion_kernel)k), why);
+            continue;
+        }
+        int threaded = hpl_diffusion_kernel_threaded((hpl_diffusion_kernel)k);
+        for (int si = 0; si < nsizes; si++) {
+            int64_t n = sizes[si];
+            if (quick && n > 20000)
+                continue;
+            for (size_t ti = 0; ti < sizeof stepss / sizeof stepss[0]; ti++) {
+                int64_t steps = stepss[ti];
+                /* keep the whole sweep to a few seconds: long runs only on
+                 * modest sizes */
+                if ((double)n * (double)steps > (quick ? 2e6 : 2e7))
+                    continue;
+                double r = rs[(si + ti) % 4];
+                for (int th = 0; th < (threaded ? 3 : 1); th++)
+                    against_naive((hpl_diffusion_kernel)k, n, steps, r, threadss[th]);
+            }
+        }
+        /* long runs: where temporal blocking and rounding accumulate */
+        against_naive((hpl_diffusion_kernel)k, 5001, 5000, 0.1, threaded ? 2 : 1);
+        against_naive((hpl_diffusion_kernel)k, 777, 20000, 0.5, threaded ? 3 : 1);
+        /* exact sine-mode decay */
+        against_sine((hpl_diffusion_kernel)k, 17, 1, 100, 0.1, 1);
+        against_sine((hpl_diffusion_kernel)k, 17, 15, 100, 0.5, threaded ? 2 : 1);
+        against_sine((hpl_diffusion_kernel)k, 1001, 3, 2000, 0.25, threaded ? 2 : 1);
+        against_sine((hpl_diffusion_kernel)k, quick ? 3001 : 100000, 1, quick ? 200 : 1000, 0.1, threaded ? 2 : 1);
+        against_sine((hpl_diffusion_kernel)k, 4097, 4000, 500, 0.2, threaded ? 3 : 1);
+    }
+    /* naive against the sine mode too: the reference must be right */
+    against_sine(HPL_DIFFUSION_NAIVE, 17, 1, 100, 0.1, 1);
+    against_sine(HPL_DIFFUSION_NAIVE, 1001, 3, 2000, 0.25, 1);
+    return check_report("test_diffusion");
+}
