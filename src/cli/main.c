@@ -1,2 +1,390 @@
-/* placeholder */
-int main(void) { return 0; }
+/* main.c - hpcladder-c: solve a workload with any libhpcladder kernel, time
+ * it, verify it and print one result (a readable summary, or with --json
+ * exactly one JSON object on stdout).  The driver is written once here;
+ * kernels live in the library. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ERRLEN 512
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct timing {
+    double *seconds;
+    double min, median;
+} timing;
+
+static void summarise(timing *t, int repeats)
+{
+    double *s = malloc(sizeof(double) * (size_t)repeats);
+    memcpy(s, t->seconds, sizeof(double) * (size_t)repeats);
+    qsort(s, (size_t)repeats, sizeof(double), cmp_double);
+    t->min = s[0];
+    t->median = repeats % 2 ? s[repeats / 2] : 0.5 * (s[repeats / 2 - 1] + s[repeats / 2]);
+    free(s);
+}
+
+/* Test hook: HPCLADDER_CLI_INJECT_FAULT=1 corrupts the result after timing,
+ * so that tests can see a wrong result come out FAILED with exit code 1. */
+static int fault_injected(void)
+{
+    const char *e = getenv("HPCLADDER_CLI_INJECT_FAULT");
+    return e != NULL && strcmp(e, "1") == 0;
+}
+
+static void progress(const cli_options *o, int i, double sec)
+{
+    if (!o->quiet && isatty(STDERR_FILENO))
+        fprintf(stderr, "  repeat %d/%d: %.6f s\n", i + 1, o->repeats, sec);
+}
+
+/* JSON string with the escapes a path can need. */
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* Finite doubles as %.17g (round-trips), others as null: JSON has no NaN. */
+static void json_double(FILE *f, double x)
+{
+    if (isfinite(x))
+        fprintf(f, "%.17g", x);
+    else
+        fputs("null", f);
+}
+
+static void json_common(FILE *f, const timing *t, int repeats)
+{
+    fprintf(f, "\"repeats\": %d, \"seconds\": [", repeats);
+    for (int i = 0; i < repeats; i++) {
+        if (i)
+            fputs(", ", f);
+        json_double(f, t->seconds[i]);
+    }
+    fputs("], \"seconds_min\": ", f);
+    json_double(f, t->min);
+    fputs(", \"seconds_median\": ", f);
+    json_double(f, t->median);
+}
+
+static void json_checks(FILE *f, const check_result *c, int nc, int passed)
+{
+    fputs(", \"checks\": [", f);
+    for (int i = 0; i < nc; i++) {
+        fprintf(f, "%s{\"name\": \"%s\", \"ok\": %s, \"detail\": ", i ? ", " : "", c[i].name,
+                c[i].ok ? "true" : "false");
+        json_string(f, c[i].detail);
+        fputs(", \"error\": ", f);
+        json_double(f, c[i].error);
+        fputs(", \"tolerance\": ", f);
+        json_double(f, c[i].tolerance);
+        fputc('}', f);
+    }
+    fprintf(f, "], \"verdict\": \"%s\", \"version\": \"%s\"}\n", passed ? "PASSED" : "FAILED", hpl_version());
+}
+
+static int print_checks(const check_result *c, int nc)
+{
+    int passed = nc > 0;
+    for (int i = 0; i < nc; i++) {
+        printf("check %-13s %-4s error %.3e (tolerance %.1e): %s\n", c[i].name, c[i].ok ? "ok" : "FAIL", c[i].error,
+               c[i].tolerance, c[i].detail);
+        passed = passed && c[i].ok;
+    }
+    return passed;
+}
+
+static int all_ok(const check_result *c, int nc)
+{
+    int ok = nc > 0;
+    for (int i = 0; i < nc; i++)
+        ok = ok && c[i].ok;
+    return ok;
+}
+
+/* Map a library failure to the CLI's exit code: bad input is a usage error. */
+static int fail_status(const char *what, hpl_status s)
+{
+    fprintf(stderr, "hpcladder-c: %s: %s\n", what, hpl_last_error());
+    return (s == HPL_EINVAL || s == HPL_EUNAVAILABLE || s == HPL_EOVERFLOW) ? EXIT_USAGE : EXIT_RUNTIME;
+}
+
+static int run_diffusion(cli_options *o)
+{
+    char err[ERRLEN] = "";
+    double *u0 = NULL, *u = NULL;
+    hpl_diffusion_plan *plan = NULL;
+    timing t = {0};
+    int rc = EXIT_RUNTIME;
+    const char *kname = hpl_diffusion_kernel_name(o->dkernel);
+
+    if (o->output && npy_check_writable(o->output, err, sizeof err) != 0) {
+        fprintf(stderr, "hpcladder-c: invalid value for --output: %s\n", err);
+        return EXIT_USAGE;
+    }
+    const char *why;
+    if (!hpl_diffusion_kernel_available(o->dkernel, &why)) {
+        fprintf(stderr, "hpcladder-c: invalid value for --kernel: '%s' is not built into this library: %s\n", kname,
+                why);
+        return EXIT_USAGE;
+    }
+    if (o->init == INIT_FILE) {
+        int64_t n;
+        if (npy_read_f64(o->init_path, &u0, &n, err, sizeof err) != 0) {
+            fprintf(stderr, "hpcladder-c: invalid value for --init: %s\n", err);
+            return EXIT_USAGE;
+        }
+        if (o->n_set && n != o->n) {
+            fprintf(stderr, "hpcladder-c: --n %lld contradicts --init file:%s, which holds %lld values\n",
+                    (long long)o->n, o->init_path, (long long)n);
+            free(u0);
+            return EXIT_USAGE;
+        }
+        o->n = n;
+    }
+    hpl_diffusion_params p = {.n = o->n, .r = o->r, .steps = o->steps, .threads = o->threads};
+    hpl_status s = hpl_diffusion_plan_create(o->dkernel, &p, &plan);
+    if (s != HPL_OK) {
+        rc = fail_status("cannot set up the problem", s);
+        goto done;
+    }
+    if (u0 == NULL)
+        u0 = malloc((size_t)o->n * sizeof(double));
+    u = malloc((size_t)o->n * sizeof(double));
+    t.seconds = calloc((size_t)o->repeats, sizeof(double));
+    if (u0 == NULL || u == NULL || t.seconds == NULL) {
+        fprintf(stderr, "hpcladder-c: out of memory for a field of n = %lld doubles\n", (long long)o->n);
+        goto done;
+    }
+    if (o->init == INIT_GAUSSIAN)
+        s = hpl_diffusion_init_gaussian(o->n, u0);
+    else if (o->init == INIT_SINE)
+        s = hpl_diffusion_init_sine(o->n, o->sine_k, u0);
+    if (s != HPL_OK) {
+        rc = fail_status("invalid value for --init", s);
+        goto done;
+    }
+
+    for (int i = 0; i < o->repeats; i++) {
+        memcpy(u, u0, (size_t)o->n * sizeof(double)); /* not timed: set-up */
+        double t0 = hpl_wtime();
+        s = hpl_diffusion_plan_execute(plan, u);
+        t.seconds[i] = hpl_wtime() - t0;
+        if (s != HPL_OK) {
+            rc = fail_status("the solve failed", s);
+            goto done;
+        }
+        progress(o, i, t.seconds[i]);
+    }
+    summarise(&t, o->repeats);
+
+    double sum = 0.0, mx = -INFINITY, l2 = 0.0;
+    for (int64_t i = 0; i < o->n; i++) {
+        sum += u[i];
+        mx = fmax(mx, u[i]);
+        l2 += u[i] * u[i];
+    }
+    l2 = sqrt(l2);
+    if (fault_injected())
+        u[o->n / 2] += 1e-9 * (fabs(u[o->n / 2]) + 1.0);
+
+    check_result checks[MAX_CHECKS];
+    int nc = verify_diffusion(o, u0, u, checks, err, sizeof err);
+    if (nc < 0) {
+        fprintf(stderr, "hpcladder-c: %s\n", err);
+        goto done;
+    }
+    int passed = all_ok(checks, nc);
+    if (o->output && npy_write_f64(o->output, u, o->n, err, sizeof err) != 0) {
+        fprintf(stderr, "hpcladder-c: %s\n", err);
+        goto done;
+    }
+
+    char init[64];
+    if (o->init == INIT_SINE)
+        snprintf(init, sizeof init, "sine:%lld", (long long)o->sine_k);
+    else
+        snprintf(init, sizeof init, "%s", o->init == INIT_GAUSSIAN ? "gaussian" : "file");
+    int threads = hpl_diffusion_kernel_threaded(o->dkernel) ? o->threads : 1;
+    double ups = t.min > 0 ? (double)(o->n - 2) * (double)o->steps / t.min : 0.0;
+    if (o->json) {
+        printf("{\"workload\": \"diffusion\", \"kernel\": \"%s\", \"detail\": ", kname);
+        json_string(stdout, hpl_diffusion_kernel_detail(o->dkernel));
+        printf(", \"n\": %lld, \"steps\": %lld, \"r\": %.17g, \"init\": ", (long long)o->n, (long long)o->steps, o->r);
+        json_string(stdout, o->init == INIT_FILE ? o->init_path : init);
+        printf(", \"threads\": %d, ", threads);
+        json_common(stdout, &t, o->repeats);
+        printf(", \"plan_seconds\": ");
+        json_double(stdout, hpl_diffusion_plan_seconds(plan));
+        printf(", \"updates_per_second\": ");
+        json_double(stdout, ups);
+        printf(", \"sum\": ");
+        json_double(stdout, sum);
+        printf(", \"max\": ");
+        json_double(stdout, mx);
+        printf(", \"l2\": ");
+        json_double(stdout, l2);
+        json_checks(stdout, checks, nc, passed);
+    } else {
+        const char *detail = hpl_diffusion_kernel_detail(o->dkernel);
+        printf("diffusion  kernel=%s%s%s%s  n=%lld steps=%lld r=%g init=%s threads=%d\n", kname, *detail ? " (" : "",
+               detail, *detail ? ")" : "", (long long)o->n, (long long)o->steps, o->r,
+               o->init == INIT_FILE ? o->init_path : init, threads);
+        printf("time       min %.6f s  median %.6f s  over %d repeats  (%.3g point updates/s; plan %.6f s)\n", t.min,
+               t.median, o->repeats, ups, hpl_diffusion_plan_seconds(plan));
+        printf("result     sum %.17g  max %.17g  l2 %.17g\n", sum, mx, l2);
+        print_checks(checks, nc);
+        if (o->output)
+            printf("wrote      %s\n", o->output);
+        printf("VERDICT: %s\n", passed ? "PASSED" : "FAILED");
+    }
+    rc = passed ? EXIT_PASSED : EXIT_VERIFY_FAILED;
+done:
+    hpl_diffusion_plan_destroy(plan);
+    free(u0);
+    free(u);
+    free(t.seconds);
+    return rc;
+}
+
+static int run_triangles(cli_options *o)
+{
+    char err[ERRLEN] = "";
+    uint32_t *counts = NULL;
+    timing t = {0};
+    int rc = EXIT_RUNTIME;
+    const char *kname = hpl_triangles_kernel_name(o->tkernel);
+
+    if (o->counts_path && npy_check_writable(o->counts_path, err, sizeof err) != 0) {
+        fprintf(stderr, "hpcladder-c: invalid value for --counts: %s\n", err);
+        return EXIT_USAGE;
+    }
+    const char *why;
+    if (!hpl_triangles_kernel_available(o->tkernel, &why)) {
+        fprintf(stderr, "hpcladder-c: invalid value for --kernel: '%s' is not built into this library: %s\n", kname,
+                why);
+        return EXIT_USAGE;
+    }
+    counts = malloc((size_t)o->N * sizeof(uint32_t));
+    t.seconds = calloc((size_t)o->repeats, sizeof(double));
+    if (counts == NULL || t.seconds == NULL) {
+        fprintf(stderr, "hpcladder-c: out of memory for N = %lld counts\n", (long long)o->N);
+        goto done;
+    }
+    int64_t best_p = 0;
+    uint32_t best_count = 0;
+    for (int i = 0; i < o->repeats; i++) {
+        double t0 = hpl_wtime();
+        hpl_status s = hpl_triangles_count(o->tkernel, o->N, o->threads, counts, &best_p, &best_count);
+        t.seconds[i] = hpl_wtime() - t0;
+        if (s != HPL_OK) {
+            rc = fail_status("the count failed", s);
+            goto done;
+        }
+        progress(o, i, t.seconds[i]);
+    }
+    summarise(&t, o->repeats);
+    if (fault_injected())
+        counts[o->N - 1] += 1;
+    uint64_t checksum = hpl_triangles_checksum(counts, o->N), total = 0;
+    for (int64_t p = 0; p < o->N; p++)
+        total += counts[p];
+
+    check_result checks[MAX_CHECKS];
+    int nc = verify_triangles(o, counts, checks, err, sizeof err);
+    if (nc < 0) {
+        fprintf(stderr, "hpcladder-c: %s\n", err);
+        goto done;
+    }
+    int passed = all_ok(checks, nc);
+    if (o->counts_path && npy_write_u32(o->counts_path, counts, o->N, err, sizeof err) != 0) {
+        fprintf(stderr, "hpcladder-c: %s\n", err);
+        goto done;
+    }
+    int threads = hpl_triangles_kernel_threaded(o->tkernel) ? o->threads : 1;
+    if (o->json) {
+        printf("{\"workload\": \"triangles\", \"kernel\": \"%s\", \"N\": %lld, \"threads\": %d, ", kname,
+               (long long)o->N, threads);
+        json_common(stdout, &t, o->repeats);
+        printf(", \"best_p\": %lld, \"best_count\": %u, \"checksum\": %llu, \"total\": %llu", (long long)best_p,
+               best_count, (unsigned long long)checksum, (unsigned long long)total);
+        json_checks(stdout, checks, nc, passed);
+    } else {
+        printf("triangles  kernel=%s  N=%lld threads=%d\n", kname, (long long)o->N, threads);
+        printf("time       min %.6f s  median %.6f s  over %d repeats\n", t.min, t.median, o->repeats);
+        printf("result     best p %lld with %u triangles; %llu triangles in all; checksum %llu\n", (long long)best_p,
+               best_count, (unsigned long long)total, (unsigned long long)checksum);
+        print_checks(checks, nc);
+        if (o->counts_path)
+            printf("wrote      %s\n", o->counts_path);
+        printf("VERDICT: %s\n", passed ? "PASSED" : "FAILED");
+    }
+    rc = passed ? EXIT_PASSED : EXIT_VERIFY_FAILED;
+done:
+    free(counts);
+    free(t.seconds);
+    return rc;
+}
+
+static void list_kernels(void)
+{
+    printf("diffusion kernels:\n");
+    for (int k = 0; k < HPL_DIFFUSION_KERNEL_COUNT; k++) {
+        const char *why;
+        int ok = hpl_diffusion_kernel_available((hpl_diffusion_kernel)k, &why);
+        const char *detail = hpl_diffusion_kernel_detail((hpl_diffusion_kernel)k);
+        printf("  %-9s %s%s%s%s\n", hpl_diffusion_kernel_name((hpl_diffusion_kernel)k), ok ? "built" : "not built: ",
+               ok ? "" : why, ok && *detail ? ", " : "", ok ? detail : "");
+    }
+    printf("triangles kernels:\n");
+    for (int k = 0; k < HPL_TRIANGLES_KERNEL_COUNT; k++) {
+        const char *why;
+        int ok = hpl_triangles_kernel_available((hpl_triangles_kernel)k, &why);
+        printf("  %-9s %s%s\n", hpl_triangles_kernel_name((hpl_triangles_kernel)k), ok ? "built" : "not built: ",
+               ok ? "" : why);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    cli_options o;
+    int rc = cli_parse(argc, argv, &o);
+    if (rc != 0)
+        return rc;
+    switch (o.command) {
+    case CMD_HELP:
+        cli_print_help(stdout, o.help_topic);
+        return 0;
+    case CMD_VERSION:
+        printf("hpcladder-c %s (libhpcladder %s)\n", HPCLADDER_VERSION, hpl_version());
+        return 0;
+    case CMD_LIST:
+        list_kernels();
+        return 0;
+    case CMD_DIFFUSION:
+        return run_diffusion(&o);
+    case CMD_TRIANGLES:
+        return run_triangles(&o);
+    default:
+        return EXIT_USAGE;
+    }
+}

@@ -90,7 +90,7 @@ static hpl_status validate_params(const hpl_diffusion_params *p)
     if (p == NULL)
         return hpl_fail(HPL_EINVAL, "params must not be NULL");
     if (p->n < HPL_DIFFUSION_N_MIN)
-        return hpl_fail(HPL_EINVAL, "n = %lld is too small: n must be >= %d (two fixed ends and one interior point)",
+        return hpl_fail(HPL_EINVAL, "n = %lld is too small: need n >= %d (two fixed ends and one interior point)",
                         (long long)p->n, HPL_DIFFUSION_N_MIN);
     /* Kernels hold up to a few arrays of n doubles: keep 4*n*8 bytes and the
      * int64 index arithmetic far from overflow. */
@@ -103,7 +103,7 @@ static hpl_status validate_params(const hpl_diffusion_params *p)
                         "r = %g is unstable or invalid: r = kappa*dt/dx^2 must be in (0, 0.5]",
                         p->r);
     if (p->steps < 0)
-        return hpl_fail(HPL_EINVAL, "steps = %lld is negative: steps must be >= 0", (long long)p->steps);
+        return hpl_fail(HPL_EINVAL, "steps = %lld is negative: need steps >= 0", (long long)p->steps);
     if (p->threads < 1 || p->threads > HPL_THREADS_MAX)
         return hpl_fail(HPL_EINVAL, "threads = %d is out of range: threads must be in [1, %d]",
                         p->threads, HPL_THREADS_MAX);

@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""bench.py - the C kernels of libhpcladder side by side, in one run.
+
+Times the talk's full diffusion workload (n = 1e5, 50000 steps, r = 0.1) with
+every built diffusion kernel, the spectral kernel at more steps and larger n,
+and triangles for N = 1000, 5000, 1e6, 1e7 with every kernel, through
+hpcladder-c --json (each run verifies itself; a FAILED run is reported, never
+ranked).  Prints each minimum time and its ratio to the naive (diffusion) or
+brute (triangles) time measured in the same run.  Brute/direct sizes that
+would take over a minute are skipped; their ratio column then uses an
+estimate scaled from the largest size measured, marked '~'.
+
+Usage: bench/bench.py [--cli build/hpcladder-c] [--repeats 3] [--quick]
+       [--json results.json]
+Only the Python standard library is needed.
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def run(cli, args, repeats):
+    cmd = [cli] + args + ["--repeats", str(repeats), "--json", "--quiet"]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode not in (0, 1):
+        return {"error": (p.stderr or p.stdout).strip().splitlines()[-1:] or ["exit %d" % p.returncode]}
+    return json.loads(p.stdout)
+
+
+def built(cli):
+    out = subprocess.run([cli, "--list"], capture_output=True, text=True, check=True).stdout
+    return {line.split()[0] for line in out.splitlines() if line.startswith("  ") and " built" in line}
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def fmt_time(s):
+    return "%.4f s" % s if s >= 0.01 else "%.3f ms" % (s * 1e3)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cli", default=os.path.join(HERE, "..", "build", "hpcladder-c"), help="path of hpcladder-c")
+    ap.add_argument("--repeats", type=int, default=3, help="timed repeats per case (min is reported)")
+    ap.add_argument("--quick", action="store_true", help="talk's n with 5000 steps and smaller N: a smoke run")
+    ap.add_argument("--json", help="also write all records to this file")
+    a = ap.parse_args()
+    if not os.access(a.cli, os.X_OK):
+        sys.exit("bench.py: %s not found; build first (cmake -S . -B build && cmake --build build)" % a.cli)
+    have = built(a.cli)
+    steps = 5000 if a.quick else 50000
+    threads = min(2, os.cpu_count() or 1)
+    records = []
+    print("hpcladder bench on %s, %d cores, %s" % (cpu_name(), os.cpu_count(), platform.platform()))
+    print()
+
+    # ---- diffusion ----
+    print("diffusion, n = 100000, %d steps, r = 0.1 (%.0e point updates), min of %d" % (steps, 1e5 * steps, a.repeats))
+    print("  %-22s %12s %10s  %s" % ("kernel", "time", "vs naive", "verdict / detail"))
+    cases = [("naive", 1), ("serial", 1), ("simd", 1), ("tiled", 1), ("openmp", 1), ("openmp", threads),
+             ("spectral", 1)]
+    base = None
+    for k, t in cases:
+        if k not in have:
+            print("  %-22s %12s" % (k, "not built"))
+            continue
+        if k == "openmp" and t == 1 and threads == 1:
+            continue
+        r = run(a.cli, ["diffusion", "--kernel", k, "--n", "100000", "--steps", str(steps), "--threads", str(t)],
+                a.repeats)
+        label = "%s (%d thr)" % (k, t) if k == "openmp" else k
+        r["label"] = label
+        records.append(r)
+        if "error" in r:
+            print("  %-22s %12s  %s" % (label, "ERROR", r["error"]))
+            continue
+        if k == "naive":
+            base = r["seconds_min"]
+        ratio = "%.1fx" % (base / r["seconds_min"]) if base and r["verdict"] == "PASSED" else "-"
+        extra = r.get("detail") or ""
+        if k == "spectral":
+            extra += " plan %.1f ms" % (1e3 * r["plan_seconds"])
+        print("  %-22s %12s %10s  %s %s" % (label, fmt_time(r["seconds_min"]), ratio, r["verdict"], extra))
+
+    if "spectral" in have:
+        print()
+        print("spectral: cost does not grow with the steps (plan time excluded, reported apart)")
+        print("  %-10s %-12s %12s %12s  %s" % ("n", "steps", "solve", "plan", "verdict"))
+        sizes = [(100000, steps), (100000, 10 * steps), (100000, 1000 * steps), (98305, steps),
+                 (1000000, steps), (10000000, steps)]
+        if a.quick:
+            sizes = sizes[:4]
+        for n, s in sizes:
+            r = run(a.cli, ["diffusion", "--kernel", "spectral", "--n", str(n), "--steps", str(s)], a.repeats)
+            r["label"] = "spectral n=%d steps=%d" % (n, s)
+            records.append(r)
+            if "error" in r:
+                print("  %-10d %-12d ERROR %s" % (n, s, r["error"]))
+                continue
+            print("  %-10d %-12d %12s %12s  %s" % (n, s, fmt_time(r["seconds_min"]), fmt_time(r["plan_seconds"]),
+                                                 r["verdict"]))
+
+    # ---- triangles ----
+    print()
+    print("triangles, min of %d" % a.repeats)
+    print("  %-9s %-22s %12s %10s  %s" % ("N", "kernel", "time", "vs brute", "verdict / best p"))
+    Ns = [1000, 5000, 1000000, 10000000] if not a.quick else [1000, 5000, 1000000]
+    # brute grows ~N^3, direct ~N^2: skip sizes that would take over a minute
+    growth = {"brute": 3, "direct": 2}
+    last = {}  # kernel -> (N, seconds) of its largest measured size
+    for N in Ns:
+        brute_time = None
+        for k, t in [("brute", 1), ("direct", 1), ("euclid", 1), ("openmp", 1), ("openmp", threads)]:
+            if k not in have or (k == "openmp" and t == 1 and threads == 1):
+                continue
+            label = "%s (%d thr)" % (k, t) if k == "openmp" else k
+            if k in growth and k in last:
+                n0, s0 = last[k]
+                est = s0 * (N / n0) ** growth[k]
+                if est > 60:
+                    if k == "brute":
+                        brute_time = est
+                    print("  %-9d %-22s %12s %10s  (estimated %.0f s from N=%d)" % (N, label, "skipped", "", est, n0))
+                    continue
+            r = run(a.cli, ["triangles", "--kernel", k, "--N", str(N), "--threads", str(t)], a.repeats)
+            r["label"] = label
+            records.append(r)
+            if "error" in r:
+                print("  %-9d %-22s %12s  %s" % (N, label, "ERROR", r["error"]))
+                continue
+            sec = r["seconds_min"]
+            last[k] = (N, sec)
+            if k == "brute":
+                brute_time = sec
+            est_mark = "~" if brute_time is not None and "brute" in last and last["brute"][0] != N else ""
+            ratio = "%s%.0fx" % (est_mark, brute_time / sec) if brute_time and r["verdict"] == "PASSED" else "-"
+            print("  %-9d %-22s %12s %10s  %s %d (%d)" % (N, label, fmt_time(sec), ratio, r["verdict"], r["best_p"],
+                                                       r["best_count"]))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"cpu": cpu_name(), "cores": os.cpu_count(), "records": records}, f, indent=1)
+    failed = [r for r in records if r.get("verdict") != "PASSED"]
+    print()
+    print("%d cases, %d FAILED or errored" % (len(records), len(failed)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
