@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# bootstrap.sh - install what hpcladder needs on Debian 12, and only what is
+# missing: Debian packages with apt-get, Python packages with pip into the
+# project's virtual environment .venv.  Sourced by run-ladder.sh and
+# run-tests.sh; safe to run again.
+#
+#   HPCLADDER_NO_APT=1   skip apt-get (you installed the packages yourself)
+#   HPCLADDER_PYTHON=... interpreter for the venv (default python3)
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# compilers, CMake, FFTW (spectral kernel), Open MPI (mpi4py rung), PyPy
+# (py-pypy rung), Python headers and venv
+APT_PACKAGES="build-essential cmake pkg-config libfftw3-dev python3-dev python3-venv libopenmpi-dev openmpi-bin pypy3"
+
+if [ "${HPCLADDER_NO_APT:-0}" != 1 ]; then
+    missing=""
+    for p in $APT_PACKAGES; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+    done
+    if [ -n "$missing" ]; then
+        SUDO=""
+        [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+        echo "bootstrap: installing Debian packages:$missing" >&2
+        $SUDO apt-get update -q >&2
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >&2
+    fi
+fi
+
+# The Python side: a local venv with the package installed from this tree
+# (pip install . builds libhpcladder and hpcladder-c through the same
+# CMakeLists, with scikit-build-core).
+PY=${HPCLADDER_PYTHON:-python3}
+if [ ! -x "$ROOT/.venv/bin/python" ]; then
+    echo "bootstrap: creating $ROOT/.venv" >&2
+    "$PY" -m venv "$ROOT/.venv" >&2
+fi
+VPY="$ROOT/.venv/bin/python"
+"$VPY" -m pip install -q --upgrade pip >&2
+echo "bootstrap: pip install $ROOT[all] (builds the C library and CLI)" >&2
+"$VPY" -m pip install -q "$ROOT[all,test]" >&2

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# run-tests.sh - every test of hpcladder, from a fresh Debian 12 machine:
+# installs what is missing, then
+#   1. the C library and CLI, Release build: ctest (all kernels, all error paths)
+#   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   3. a build without the optional layers (no OpenMP, no FFTW): ctest
+#   4. the Python package installed into .venv: pytest
+# Exits non-zero if any test fails.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+source scripts/bootstrap.sh
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+ctest_build() { # NAME CMAKE-ARGS...
+    local dir="build/test-$1"; shift
+    echo "=== ctest: $dir ($*)"
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+    cmake --build "$dir" -j "$JOBS" >/dev/null
+    (cd "$dir" && ctest --output-on-failure -j "$JOBS")
+}
+
+ctest_build release
+ctest_build sanitize -DCMAKE_BUILD_TYPE=Debug -DHPCLADDER_SANITIZE=address,undefined
+ctest_build minimal -DHPCLADDER_OPENMP=OFF -DHPCLADDER_FFTW=OFF
+
+echo "=== pytest"
+.venv/bin/python -m pytest -q tests/python
