@@ -1,0 +1,363 @@
+"""Everything a run leaves behind, rendered from the results dict alone.
+
+`derive()` adds the comparisons (speedup vs pure Python, vs naive C, parallel
+speedup and efficiency) to PASSED records only: a FAILED, TIMEOUT or SKIPPED
+rung is never ranked.  `write_all()` writes results.json, results.csv,
+report.md and the PNG plots; `hpcladder report DIR` calls it again on a saved
+results.json, so a report can be re-rendered without re-running anything.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from .session import FAILED, PASSED, SKIPPED, TIMEOUT, short_int, size_label
+
+# results.csv: one row per rung x workload x size x workers (docs/protocol.md
+# documents each column).
+CSV_COLUMNS = [
+    "workload", "rung", "title", "n", "steps", "r", "N", "workers", "status",
+    "seconds_min", "seconds_median", "warmup_seconds", "wall_seconds", "repeats",
+    "steps_run", "extrapolated_from", "speedup_vs_python", "speedup_vs_c",
+    "parallel_speedup", "parallel_efficiency", "talk_seconds", "check", "reason", "install",
+]
+
+
+def size_key(rec: dict[str, Any]) -> tuple:
+    return (rec["workload"], rec.get("n"), rec.get("steps"), rec.get("N"))
+
+
+def size_of(rec: dict[str, Any]) -> dict[str, Any]:
+    return ({"n": rec["n"], "steps": rec["steps"]} if rec["workload"] == "diffusion" else {"N": rec["N"]})
+
+
+def derive(results: dict[str, Any]) -> None:
+    """Fill speedup_vs_python, speedup_vs_c, parallel_speedup, parallel_efficiency."""
+    bl = results.get("meta", {}).get("baselines", {})
+    recs = results["records"]
+    passed = {(size_key(r), r["rung"], r["workers"]): r for r in recs if r["status"] == PASSED}
+    for r in recs:
+        for k in ("speedup_vs_python", "speedup_vs_c", "parallel_speedup", "parallel_efficiency"):
+            r[k] = None
+        if r["status"] != PASSED or not r["seconds_min"]:
+            continue
+        for col, kind in (("speedup_vs_python", "python"), ("speedup_vs_c", "c")):
+            base_id = bl.get(kind, {}).get(r["workload"])
+            base = passed.get((size_key(r), base_id, 1))
+            if base and base["seconds_min"]:
+                r[col] = base["seconds_min"] / r["seconds_min"]
+        if r.get("parallel"):
+            one = passed.get((size_key(r), r["rung"], 1))
+            if one and one["seconds_min"]:
+                r["parallel_speedup"] = one["seconds_min"] / r["seconds_min"]
+                r["parallel_efficiency"] = r["parallel_speedup"] / r["workers"]
+
+
+# ------------------------------------------------------------------ formatting
+
+def fmt_s(t: float | None) -> str:
+    if t is None:
+        return "-"
+    if t >= 100:
+        return f"{t:.0f} s"
+    if t >= 1:
+        return f"{t:.2f} s"
+    if t >= 1e-3:
+        return f"{t * 1e3:.1f} ms"
+    return f"{t * 1e6:.0f} us"
+
+
+def fmt_x(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if x < 0.1:
+        return f"{x:.2g}x"
+    return f"{x:.0f}x" if x >= 100 else f"{x:.1f}x" if x >= 10 else f"{x:.2f}x"
+
+
+def note_of(r: dict[str, Any]) -> str:
+    parts = []
+    if r.get("extrapolated_from"):
+        parts.append(f"extrapolated from {r['extrapolated_from']} steps")
+    if r["status"] == PASSED:
+        if r.get("warmup_seconds") is not None and r["seconds_min"] and r["warmup_seconds"] > 2 * r["seconds_min"]:
+            parts.append(f"warm-up {fmt_s(r['warmup_seconds'])}")
+        if r.get("parallel_efficiency") is not None and r["workers"] > 1:
+            parts.append(f"parallel {fmt_x(r['parallel_speedup'])}, efficiency {r['parallel_efficiency']:.0%}")
+    else:
+        parts.append(r.get("reason", ""))
+        if r.get("install"):
+            parts.append(f"install: {r['install']}")
+    return "; ".join(p for p in parts if p)
+
+
+def groups(results: dict[str, Any]) -> list[tuple[tuple, list[dict[str, Any]]]]:
+    """Records grouped by workload and size, in run order; within a group the
+    PASSED rungs slowest first (the climb up the ladder), then the rest."""
+    order: dict[tuple, list[dict[str, Any]]] = {}
+    for r in results["records"]:
+        order.setdefault(size_key(r), []).append(r)
+    out = []
+    for k, rs in order.items():
+        ok = [r for r in rs if r["status"] == PASSED]
+        # A parallel rung's rows stay together, ordered by workers, placed by
+        # its fastest time; the group reads slowest first (the climb).
+        best = {}
+        for r in ok:
+            best[r["rung"]] = min(best.get(r["rung"], float("inf")), r["seconds_min"])
+        ok.sort(key=lambda r: (-best[r["rung"]], r["rung"], r["workers"]))
+        rest = [r for r in rs if r["status"] != PASSED]
+        out.append((k, ok + rest))
+    return out
+
+
+ROW_HEAD = ["rung", "workers", "time (min)", "median", "vs pure Python", "vs naive C", "talk 2018", "verdict", "note"]
+
+
+def table_rows(rs: list[dict[str, Any]]) -> list[list[str]]:
+    rows = []
+    for r in rs:
+        star = "*" if r.get("extrapolated_from") else ""
+        rows.append([r["rung"], str(r["workers"]) if r.get("parallel") else "",
+                     fmt_s(r["seconds_min"]) + star, fmt_s(r["seconds_median"]) + star,
+                     fmt_x(r.get("speedup_vs_python")), fmt_x(r.get("speedup_vs_c")),
+                     fmt_s(r.get("talk_seconds")), r["status"], note_of(r)])
+    return rows
+
+
+def print_table(results: dict[str, Any], file=None, color: bool | None = None) -> None:
+    """The terminal table (rich if installed and writing to a terminal)."""
+    file = file or sys.stdout
+    color = file.isatty() if color is None else color
+    try:
+        if not color:
+            raise ImportError
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        _print_plain(results, file, color)
+        return
+    con = Console(file=file)
+    style = {PASSED: "green", FAILED: "bold red", TIMEOUT: "bold red", SKIPPED: "yellow"}
+    for k, rs in groups(results):
+        t = Table(title=f"{k[0]}  {size_label(k[0], size_of(rs[0]))}", title_justify="left")
+        for h in ROW_HEAD:
+            t.add_column(h, justify="right" if h not in ("rung", "verdict", "note") else "left",
+                         overflow="fold")
+        for r, row in zip(rs, table_rows(rs)):
+            s = style[r["status"]]
+            row[7] = f"[{s}]{row[7]}[/{s}]"
+            if r["status"] in (FAILED, TIMEOUT):
+                row[8] = f"[red]{row[8]}[/red]"
+            t.add_row(*[c if i in (7, 8) else _esc(c) for i, c in enumerate(row)])
+        con.print(t)
+    _print_footer(results, lambda s: con.print(_esc(s)))
+
+
+def _esc(s: str) -> str:
+    return s.replace("[", "\\[")
+
+
+def _print_plain(results: dict[str, Any], file, color: bool) -> None:
+    red, yel, grn, off = ("\033[31m", "\033[33m", "\033[32m", "\033[0m") if color else ("",) * 4
+    paint = {PASSED: grn, FAILED: red, TIMEOUT: red, SKIPPED: yel}
+    for k, rs in groups(results):
+        print(f"\n{k[0]}  {size_label(k[0], size_of(rs[0]))}", file=file)
+        rows = table_rows(rs)
+        widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(ROW_HEAD[:-1])]
+        print("  ".join(h.ljust(w) for h, w in zip(ROW_HEAD, widths)) + "  note", file=file)
+        for r, row in zip(rs, rows):
+            cells = [c.rjust(w) if 1 <= i <= 6 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+            cells[7] = paint[r["status"]] + cells[7] + off
+            print("  ".join(cells) + "  " + (paint[r["status"]] if r["status"] in (FAILED, TIMEOUT) else "")
+                  + row[8] + (off if r["status"] in (FAILED, TIMEOUT) else ""), file=file)
+    _print_footer(results, lambda s: print(s, file=file))
+
+
+def _print_footer(results: dict[str, Any], out) -> None:
+    m = results.get("meta", {})
+    out("")
+    out("time = the rung's own kernel time, min of the timed repeats (median beside it); "
+        "* = extrapolated linearly from fewer diffusion steps (verified at those steps). "
+        "Speedups only for PASSED rungs. talk 2018 = the talk's figure on a 2018 Haswell cluster node.")
+    mach = m.get("machine", {})
+    if mach:
+        out(f"machine: {mach.get('cpu', '?')}, {mach.get('cores', '?')} cores; preset "
+            f"{m.get('preset', {}).get('name', '?')}" + ("; INTERRUPTED (partial results)" if m.get("interrupted") else ""))
+
+
+# ------------------------------------------------------------------ files
+
+def write_json(results: dict[str, Any], out: Path) -> None:
+    """Atomic write, so an interrupted run never leaves half a results.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / ".results.json.tmp"
+    with open(tmp, "w") as f:
+        json.dump(results, f, indent=1, default=str)
+    os.replace(tmp, out / "results.json")
+
+
+def write_csv(results: dict[str, Any], out: Path) -> None:
+    tmp = out / ".results.csv.tmp"
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        w.writeheader()
+        for r in results["records"]:
+            w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in CSV_COLUMNS})
+    os.replace(tmp, out / "results.csv")
+
+
+def write_incremental(results: dict[str, Any], out: Path) -> None:
+    """After every record: what Ctrl-C or a crash must not lose."""
+    derive(results)
+    write_json(results, out)
+    write_csv(results, out)
+
+
+def write_markdown(results: dict[str, Any], out: Path, plots: list[str], plot_note: str) -> None:
+    m = results.get("meta", {})
+    mach = m.get("machine", {})
+    pre = m.get("preset", {})
+    buf = io.StringIO()
+    w = buf.write
+    w("# hpcladder results\n\n")
+    if m.get("interrupted"):
+        w("**Interrupted with Ctrl-C: partial results.**\n\n")
+    w(f"- machine: {mach.get('cpu', '?')}, {mach.get('cores', '?')} cores, {mach.get('platform', '')}; "
+      f"Python {mach.get('python', '?')}, NumPy {mach.get('numpy', '?')}\n")
+    w(f"- preset: `{pre.get('name', '?')}` ({pre.get('description', '')}); repeats {pre.get('repeats')}, "
+      f"budget {pre.get('budget')} s per rung, timeout {m.get('timeout')} s\n")
+    w(f"- started {m.get('started')}, finished {m.get('finished')}\n")
+    for wl, src in (m.get("references") or {}).items():
+        w(f"- reference for {wl}: {src}\n")
+    w(f"- timing: {m.get('timing', '')}\n")
+    w("- `*` extrapolated linearly from fewer diffusion steps (the result was verified at those steps)\n\n")
+    for k, rs in groups(results):
+        w(f"## {k[0]} {size_label(k[0], size_of(rs[0]))}\n\n")
+        heads = ROW_HEAD[:7] + ["warm-up", "wall", "verdict", "note"]
+        w("| " + " | ".join(heads) + " |\n|" + "---|" * len(heads) + "\n")
+        for r, row in zip(rs, table_rows(rs)):
+            verdict = f"**{r['status']}**" if r["status"] in (FAILED, TIMEOUT) else r["status"]
+            wall = fmt_s(r.get("wall_seconds"))
+            if r.get("extrapolated_from") and r.get("wall_seconds") is not None:
+                wall += f" ({r['extrapolated_from']} steps)"
+            cells = row[:7] + [fmt_s(r.get("warmup_seconds")), wall, verdict, row[8]]
+            w("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |\n")
+        w("\n")
+    bad = [r for r in results["records"] if r["status"] in (FAILED, TIMEOUT)]
+    if bad:
+        w("## Failures\n\n")
+        for r in bad:
+            w(f"- **{r['rung']}** ({r['workload']} {size_label(r['workload'], size_of(r))}, "
+              f"{r['workers']} workers): {r['status']}: {r['reason']}\n")
+            if r.get("command"):
+                w(f"  - command: `{r['command']}`\n")
+            if r.get("stderr_tail"):
+                tail = r["stderr_tail"].strip().splitlines()[-5:]
+                w("  - stderr (tail):\n\n" + "".join(f"        {line}\n" for line in tail) + "\n")
+        w("\n")
+    w("## Plots\n\n")
+    if plots:
+        for p in plots:
+            w(f"![{p}]({p})\n\n")
+    else:
+        w(f"No plots: {plot_note}\n")
+    (out / "report.md").write_text(buf.getvalue())
+
+
+def write_plots(results: dict[str, Any], out: Path) -> tuple[list[str], str]:
+    """PNG plots; returns (file names, why none if empty)."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return [], "matplotlib is not installed (pip install matplotlib)"
+    files: list[str] = []
+    for k, rs in groups(results):
+        ok = [r for r in rs if r["status"] == PASSED and r.get("speedup_vs_python") and
+              (not r.get("parallel") or r["workers"] == max(x["workers"] for x in rs if x["rung"] == r["rung"]))]
+        if not ok:
+            continue
+        ok.sort(key=lambda r: r["speedup_vs_python"])
+        fig, ax = plt.subplots(figsize=(8, 0.35 * len(ok) + 1.5))
+        labels = [r["rung"] + (f" ({r['workers']}w)" if r.get("parallel") else "")
+                  + (" *" if r.get("extrapolated_from") else "") for r in ok]
+        ax.barh(labels, [r["speedup_vs_python"] for r in ok], color="tab:blue")
+        ax.set_xscale("log")
+        ax.set_xlabel("speedup vs pure Python (log scale)")
+        ax.set_title(f"{k[0]} {size_label(k[0], size_of(ok[0]))}")
+        ax.grid(axis="x", which="both", alpha=0.3)
+        fig.tight_layout()
+        name = f"speedup-{k[0]}-{_slug(size_label(k[0], size_of(ok[0])))}.png"
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
+        files.append(name)
+    # scaling curves: every parallel rung with >= 2 worker counts
+    for k, rs in groups(results):
+        par: dict[str, list[dict[str, Any]]] = {}
+        for r in rs:
+            if r.get("parallel") and r["status"] == PASSED and r.get("parallel_speedup"):
+                par.setdefault(r["rung"], []).append(r)
+        par = {rid: v for rid, v in par.items() if len(v) >= 2}
+        if not par:
+            continue
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+        wmax = max(r["workers"] for v in par.values() for r in v)
+        ax.plot([1, wmax], [1, wmax], "k--", label="ideal")
+        for rid, v in par.items():
+            v.sort(key=lambda r: r["workers"])
+            ax.plot([r["workers"] for r in v], [r["parallel_speedup"] for r in v], "o-", label=rid)
+        ax.set_xlabel("workers (processes / threads / ranks)")
+        ax.set_ylabel("speedup vs 1 worker")
+        ax.set_title(f"scaling: {k[0]} {size_label(k[0], size_of(rs[0]))}")
+        ax.legend()
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        name = f"scaling-{k[0]}-{_slug(size_label(k[0], size_of(rs[0])))}.png"
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
+        files.append(name)
+    # u(x) initial and final, like the talk's figure
+    for key, f in (results.get("fields") or {}).items():
+        path = out / f"field-n{f['n']}-steps{f['steps']}.npz"
+        if not path.exists():
+            continue
+        import numpy as np
+        d = np.load(path)
+        x = np.arange(len(d["u0"]))
+        fig, ax = plt.subplots(figsize=(7, 4))
+        ax.plot(x, d["u0"], label="initial u(x)")
+        ax.plot(x, d["u"], label=f"after {f['steps']} steps (r={f['r']})")
+        ax.set_xlabel("i")
+        ax.set_ylabel("u")
+        ax.set_title(f"diffusion n={short_int(f['n'])}: initial and final field (reference)")
+        ax.legend()
+        fig.tight_layout()
+        name = f"field-n{f['n']}-steps{f['steps']}.png"
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
+        files.append(name)
+    return files, ("" if files else "nothing PASSED that could be plotted")
+
+
+def _slug(s: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in s).strip("-").replace("--", "-")
+
+
+def write_all(results: dict[str, Any], out: Path) -> tuple[list[str], str]:
+    """results.json, results.csv, plots, report.md."""
+    write_incremental(results, out)
+    plots, note = write_plots(results, out)
+    write_markdown(results, out, plots, note)
+    return plots, note
+
+
+def load(out: Path) -> dict[str, Any]:
+    with open(out / "results.json") as f:
+        return json.load(f)

@@ -1,0 +1,354 @@
+"""One `hpcladder run`: walk the selected rungs over the preset's sizes.
+
+For each (workload, size, rung, workers) this module decides how to run the
+rung (skip it, calibrate it, scale it down), runs it through runner.py,
+verifies its answer through reference.py *before* its time counts, and appends
+one flat record to the results, which are written to disk after every record
+so that Ctrl-C or a crash keeps what was measured.
+
+Slow rungs (`slow = true` in the ladder) are predicted before they run: from a
+measurement of the same rung earlier in this session, or else from a short
+calibration run (few diffusion steps / a small N).  A diffusion rung predicted
+over the preset's budget runs fewer steps K and its times are scaled by
+steps/K (cost per step is constant), marked "extrapolated from K steps"; its
+answer is checked against the reference at K steps.  Triangles cannot be
+scaled down (counts at N need every p < N), so such a rung is SKIPPED with
+the prediction as its reason.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import math
+import os
+import platform
+import shutil
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from .ladder import Ladder, Preset, Rung, tool_paths, unavailable, worker_counts
+from .reference import References
+from .runner import EXIT_SKIPPED, ProcessResult, build_command, child_env, run_process
+
+PASSED, FAILED, TIMEOUT, SKIPPED = "PASSED", "FAILED", "TIMEOUT", "SKIPPED"
+
+
+@dataclasses.dataclass
+class RunConfig:
+    ladder: Ladder
+    preset: Preset
+    workloads: list[str]
+    rung_ids: list[str] | None          # None: every rung
+    out: Path
+    timeout: float | None = None        # overrides the preset's
+    cores: int = dataclasses.field(default_factory=lambda: os.cpu_count() or 1)
+    argv: list[str] = dataclasses.field(default_factory=list)
+
+
+def default_out_dir(base: str | Path = "results") -> Path:
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    host = socket.gethostname().split(".")[0] or "host"
+    return Path(base) / f"{stamp}-{host}"
+
+
+def short_int(v: int) -> str:
+    """100000 -> '1e5' (the talk's way of writing sizes); 5000 -> '5000'."""
+    if v >= 10000:
+        s = f"{v:.0e}"
+        if float(s) == v:
+            return s.replace("e+0", "e").replace("e+", "e")
+    return str(v)
+
+
+def size_label(workload: str, size: dict[str, Any]) -> str:
+    if workload == "diffusion":
+        return f"n={short_int(size['n'])} steps={size['steps']}"
+    return f"N={short_int(size['N'])}"
+
+
+def machine_info() -> dict[str, Any]:
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    info = {"host": socket.gethostname(), "cpu": cpu, "cores": os.cpu_count(),
+            "platform": platform.platform(), "python": sys.version.split()[0]}
+    try:
+        import numpy
+        info["numpy"] = numpy.__version__
+    except ImportError:
+        pass
+    return info
+
+
+class Session:
+    """Runs a RunConfig; `progress` gets start/done/note calls (see progress.py)."""
+
+    def __init__(self, cfg: RunConfig, progress: Any, writer: Callable[[dict[str, Any]], None]):
+        self.cfg = cfg
+        self.progress = progress
+        self.writer = writer
+        self.refs = References()
+        self.tools = tool_paths()
+        p = cfg.preset
+        self.timeout = cfg.timeout if cfg.timeout else p.timeout
+        self.results: dict[str, Any] = {
+            "format": "hpcladder-results/1",
+            "meta": {
+                "started": datetime.datetime.now().isoformat(timespec="seconds"),
+                "finished": None, "interrupted": False, "argv": cfg.argv,
+                "preset": dataclasses.asdict(p), "workloads": cfg.workloads,
+                "timeout": self.timeout, "machine": machine_info(),
+                "ladder": cfg.ladder.sources, "baselines": cfg.ladder.baselines,
+                "tools": self.tools, "references": self.refs.sources,
+                "timing": ("seconds = the rung's own kernel time per timed repeat (min and median "
+                           f"of >= {p.repeats}); warm-up (JIT/compile/import) separate; wall = whole "
+                           "process as measured by the harness"),
+            },
+            "records": [],
+            "fields": {},
+        }
+        # What each rung took so far: (rung, workload) -> list of (size, workers, seconds_min, overhead)
+        self._seen: dict[tuple[str, str], list[tuple[dict[str, Any], int, float, float]]] = {}
+
+    # ------------------------------------------------------------ plan
+    def selected_rungs(self, workload: str) -> list[Rung]:
+        rs = [r for r in self.cfg.ladder.rungs if workload in r.workloads]
+        if self.cfg.rung_ids is not None:
+            rs = [r for r in rs if r.id in self.cfg.rung_ids]
+        return rs
+
+    def workers_for(self, rung: Rung) -> list[int]:
+        return worker_counts(self.cfg.cores, self.cfg.preset.talk_workers) if rung.parallel else [1]
+
+    def tasks(self) -> list[tuple[str, dict[str, Any], Rung, int]]:
+        out = []
+        for w in self.cfg.workloads:
+            for size in self.cfg.preset.sizes(w):
+                for rung in self.selected_rungs(w):
+                    # A rung that cannot run here is reported once, not once per worker count.
+                    ks = [1] if unavailable(rung, w, self.tools) else self.workers_for(rung)
+                    for k in ks:
+                        out.append((w, size, rung, k))
+        return out
+
+    # ------------------------------------------------------------ run
+    def run(self) -> dict[str, Any]:
+        tasks = self.tasks()
+        self.progress.begin(len(tasks), self.cfg)
+        self._write()
+        with tempfile.TemporaryDirectory(prefix="hpcladder-") as tmp:
+            self.tmp = Path(tmp)
+            try:
+                for i, (workload, size, rung, workers) in enumerate(tasks, 1):
+                    self.progress.start(i, workload, size, rung, workers)
+                    rec = self.measure(workload, size, rung, workers)
+                    self.results["records"].append(rec)
+                    self._write()
+                    self.progress.done(i, rec)
+            except KeyboardInterrupt:
+                self.results["meta"]["interrupted"] = True
+                self.progress.note("interrupted: keeping what was measured so far")
+        self.results["meta"]["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
+        self.results["meta"]["references"] = self.refs.sources
+        self._write()
+        return self.results
+
+    def _write(self) -> None:
+        self.writer(self.results)
+
+    # ------------------------------------------------------------ one point
+    def _base_record(self, workload: str, size: dict[str, Any], rung: Rung, workers: int) -> dict[str, Any]:
+        rec: dict[str, Any] = {
+            "workload": workload, "rung": rung.id, "title": rung.title, "group": rung.group,
+            "n": size.get("n"), "steps": size.get("steps"),
+            "r": self.cfg.preset.r if workload == "diffusion" else None,
+            "N": size.get("N"), "workers": workers, "parallel": rung.parallel,
+            "status": None, "seconds_min": None, "seconds_median": None, "seconds": [],
+            "warmup_seconds": None, "wall_seconds": None, "repeats": self.cfg.preset.repeats,
+            "steps_run": size.get("steps"), "extrapolated_from": None,
+            "talk_seconds": rung.talk_seconds(workload, size, workers),
+            "check": "", "reason": "", "install": "", "command": "", "stderr_tail": "",
+            "predicted_seconds": None, "rung_record": None,
+        }
+        return rec
+
+    def measure(self, workload: str, size: dict[str, Any], rung: Rung, workers: int) -> dict[str, Any]:
+        rec = self._base_record(workload, size, rung, workers)
+        why = unavailable(rung, workload, self.tools)
+        if why:
+            rec.update(status=SKIPPED, reason=why[0], install=why[1])
+            return rec
+        p = self.cfg.preset
+        run_size = dict(size)
+        if rung.is_slow(workload):
+            pred = self._predict(workload, size, rung, workers, rec)
+            if isinstance(pred, dict):         # the calibration itself went wrong: that is the verdict
+                return pred
+            rec["predicted_seconds"] = pred
+            if pred is not None and pred > p.budget:
+                if workload == "diffusion" and rung.extrapolate:
+                    k = self._reduced_steps(size, rung, pred)
+                    if k < size["steps"]:
+                        run_size["steps"] = k
+                        rec["steps_run"] = k
+                        rec["extrapolated_from"] = k
+                else:
+                    rec.update(status=SKIPPED, reason=(
+                        f"predicted {pred:.0f} s > budget {p.budget:g} s"
+                        + ("; triangles cannot be scaled down (counts at N need every p < N)"
+                           if workload == "triangles" else "; this rung may not be extrapolated")))
+                    return rec
+        res, out = self._launch(workload, run_size, rung, workers, p.repeats)
+        self._interpret(rec, res, out, workload, run_size)
+        if rec["status"] == PASSED:
+            scale = size["steps"] / run_size["steps"] if workload == "diffusion" else 1.0
+            if scale != 1.0:
+                rec["seconds"] = [t * scale for t in rec["seconds"]]
+                rec["seconds_min"] *= scale
+                rec["seconds_median"] *= scale
+                rec["check"] += f" (at {run_size['steps']} steps)"
+            overhead = max(0.0, res.wall_seconds - sum(rec["rung_record"].get("seconds", [])))
+            # Remember the per-run cost at the size actually run (before scaling).
+            self._seen.setdefault((rung.id, workload), []).append(
+                (dict(run_size), workers, rec["seconds_min"] / scale, overhead))
+            if workload == "diffusion":
+                self._keep_field(size)
+        return rec
+
+    def _launch(self, workload: str, size: dict[str, Any], rung: Rung, workers: int,
+                repeats: int) -> tuple[ProcessResult, Path]:
+        tag = f"{rung.id}-{workload}-{'-'.join(str(v) for v in size.values())}-w{workers}-{time.monotonic_ns()}"
+        out = self.tmp / f"{tag}.npy"
+        params = dict(size, r=self.cfg.preset.r, repeats=repeats, workers=workers)
+        argv = build_command(rung, workload, params, str(out), self.tools)
+        return run_process(argv, child_env(rung), self.timeout), out
+
+    def _interpret(self, rec: dict[str, Any], res: ProcessResult, out: Path,
+                   workload: str, size: dict[str, Any]) -> None:
+        """Turn a process result into a verdict; verification before timing."""
+        import shlex
+        rec["command"] = shlex.join(res.argv)
+        rec["wall_seconds"] = res.wall_seconds
+        rec["stderr_tail"] = res.stderr_tail
+        record = res.record
+        rec["rung_record"] = record
+        if res.timed_out:
+            rec.update(status=TIMEOUT, reason=f"killed after {res.wall_seconds:.0f} s (timeout {self.timeout:g} s)")
+            return
+        if res.returncode == EXIT_SKIPPED and record and "skipped" in record:
+            rec.update(status=SKIPPED, reason=str(record["skipped"]), install=str(record.get("install", "")))
+            return
+        if res.returncode != 0:
+            last = res.stderr_tail.strip().splitlines()[-1:] or [""]
+            rec.update(status=FAILED, reason=f"exit code {res.returncode}: {last[0][:300]}")
+            return
+        if record is None:
+            rec.update(status=FAILED, reason="no JSON record on stdout (protocol: last line that is a JSON object)")
+            return
+        secs = record.get("seconds")
+        if not isinstance(secs, list) or not secs or not all(isinstance(t, (int, float)) for t in secs):
+            rec.update(status=FAILED, reason="record has no 'seconds' list of numbers")
+            return
+        try:
+            if workload == "diffusion":
+                ok, msg = self.refs.check_diffusion(out, record, size["n"], size["steps"], self.cfg.preset.r)
+            else:
+                ok, msg = self.refs.check_triangles(out, record, size["N"])
+        except Exception as e:          # a reference that cannot be computed is not the rung's fault
+            rec.update(status=FAILED, reason=f"verification could not run: {e}")
+            return
+        rec["check"] = msg
+        if not ok:
+            rec.update(status=FAILED, reason=f"wrong result: {msg}")
+            self._keep_failed(out, rec)
+            return
+        rec.update(status=PASSED, seconds=[float(t) for t in secs], seconds_min=float(min(secs)),
+                   seconds_median=float(statistics.median(secs)),
+                   warmup_seconds=(float(record["warmup_seconds"])
+                                   if isinstance(record.get("warmup_seconds"), (int, float)) else None))
+        if len(secs) < 3:
+            rec["check"] += f"; only {len(secs)} timed repeat(s)"
+
+    def _keep_failed(self, out: Path, rec: dict[str, Any]) -> None:
+        """A wrong answer is kept for inspection next to the results."""
+        if out.exists():
+            d = self.cfg.out / "failed"
+            d.mkdir(parents=True, exist_ok=True)
+            dest = d / f"{rec['rung']}-{rec['workload']}-w{rec['workers']}.npy"
+            shutil.copy(out, dest)
+            rec["reason"] += f" (result kept in {dest.relative_to(self.cfg.out)})"
+
+    def _keep_field(self, size: dict[str, Any]) -> None:
+        """The reference u(x) for the report's figure (initial and final field)."""
+        key = f"n={size['n']} steps={size['steps']}"
+        if key in self.results["fields"]:
+            return
+        self.results["fields"][key] = {"n": size["n"], "steps": size["steps"], "r": self.cfg.preset.r}
+        try:
+            import numpy as np
+            from .reference import gaussian
+            u = self.refs.diffusion(size["n"], size["steps"], self.cfg.preset.r)
+            np.savez_compressed(self.cfg.out / f"field-n{size['n']}-steps{size['steps']}.npz",
+                                u0=gaussian(size["n"]), u=u)
+        except Exception as e:            # a missing figure is not worth failing a run for
+            self.results["fields"][key]["error"] = str(e)
+
+    # ------------------------------------------------------------ prediction
+    def _predict(self, workload: str, size: dict[str, Any], rung: Rung, workers: int,
+                 rec: dict[str, Any]) -> float | dict[str, Any] | None:
+        """Predicted whole-process seconds of the full run, or a finished record if
+        the calibration run itself FAILED / timed out / was skipped."""
+        # Timed repeats; the warm-up call and start-up are in `overhead` (our
+        # Python rungs warm up on a reduced problem, see rungs/_protocol.py).
+        reps = self.cfg.preset.repeats
+        seen = self._seen.get((rung.id, workload), [])
+        if seen:
+            # The largest size seen, then the fewest workers; ideal scaling to
+            # `workers` (optimistic, but the timeout still guards the run).
+            s, w0, t, overhead = max(seen, key=lambda e: (e[0].get("n") or e[0].get("N"), -e[1]))
+            return overhead + reps * self._scale_time(workload, rung, s, size, t) * w0 / workers
+        p = self.cfg.preset
+        if workload == "diffusion":
+            cal = dict(size, steps=max(1, min(p.calibrate_steps, size["steps"])))
+        else:
+            cal = dict(N=min(p.calibrate_N, size["N"]))
+        if cal == size:
+            return None                       # the calibration would be the run itself
+        self.progress.note(f"  calibrating {rung.id} at {size_label(workload, cal)}")
+        res, out = self._launch(workload, cal, rung, 1, 1)
+        probe = self._base_record(workload, cal, rung, workers)
+        self._interpret(probe, res, out, workload, cal)
+        if probe["status"] != PASSED:
+            rec.update({k: probe[k] for k in ("status", "reason", "install", "command", "stderr_tail",
+                                              "wall_seconds", "check", "rung_record")})
+            rec["reason"] = f"calibration run at {size_label(workload, cal)}: {probe['reason']}"
+            return rec
+        overhead = max(0.0, res.wall_seconds - sum(probe["seconds"]))
+        self._seen.setdefault((rung.id, workload), []).append((cal, 1, probe["seconds_min"], overhead))
+        rec["calibration"] = {"size": cal, "seconds_min": probe["seconds_min"], "wall_seconds": res.wall_seconds}
+        return overhead + reps * self._scale_time(workload, rung, cal, size, probe["seconds_min"])
+
+    @staticmethod
+    def _scale_time(workload: str, rung: Rung, frm: dict[str, Any], to: dict[str, Any], t: float) -> float:
+        """Kernel time at `to` from a time at `frm`: diffusion ~ n*steps; triangles ~ N**cost."""
+        if workload == "diffusion":
+            return t * (to["n"] * to["steps"]) / (frm["n"] * frm["steps"])
+        return t * (to["N"] / frm["N"]) ** float(rung.cost.get("triangles", 3.0))
+
+    def _reduced_steps(self, size: dict[str, Any], rung: Rung, predicted: float) -> int:
+        """Largest step count whose predicted run fits the budget (at least a few steps)."""
+        p = self.cfg.preset
+        frac = p.budget / predicted
+        k = int(math.floor(size["steps"] * frac))
+        return max(min(p.calibrate_steps, size["steps"]), min(k, size["steps"]))

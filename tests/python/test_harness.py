@@ -1,0 +1,391 @@
+"""Tests of the harness behind `hpcladder run` (hpcladder.harness, hpcladder.cli).
+
+A test ladder with tiny fake rungs, written here into tmp_path, drives the real
+CLI: a correct rung PASSES, a wrong one is FAILED with the difference and never
+ranked, a hanging one is killed at its timeout (with its child process), a
+rung needing a missing tool or reporting exit 3 is SKIPPED with its reason, a
+slow rung is extrapolated (and the record says so), and the report files are
+produced and parse.  Bad CLI input exits with 2 and writes nothing.
+"""
+import csv
+import json
+import os
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hpcladder import cli
+from hpcladder.harness import report, runner
+from hpcladder.harness.ladder import load_ladder, worker_counts
+
+# One fake rung program, protocol v1; its behaviour is chosen by --mode.
+FAKE_RUNG = textwrap.dedent('''
+    import argparse, json, math, os, subprocess, sys, time
+    import numpy as np
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("workload")
+    ap.add_argument("--mode", default="good")
+    ap.add_argument("--n", type=int); ap.add_argument("--steps", type=int); ap.add_argument("--r", type=float)
+    ap.add_argument("--N", type=int); ap.add_argument("--repeats", type=int); ap.add_argument("--threads", type=int)
+    ap.add_argument("--init"); ap.add_argument("--json", action="store_true")
+    ap.add_argument("--output"); ap.add_argument("--counts")
+    ap.add_argument("--pidfile")
+    a = ap.parse_args()
+    print("fake rung chatter on stdout, not JSON")      # the harness must skip it
+    print("progress on stderr", file=sys.stderr)
+
+    if a.mode == "skip":
+        print(json.dumps({"skipped": "fake tool missing", "install": "apt-get install fake"}))
+        sys.exit(3)
+    if a.mode == "hang":
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1000)"])
+        open(a.pidfile, "w").write(str(child.pid))
+        time.sleep(1000)
+    if a.mode == "crash":
+        raise SystemExit("fake crash")
+
+    def diffuse(steps):
+        u = np.exp(-((np.arange(a.n) - a.n / 2) ** 2) / 100000.0)
+        for _ in range(steps):
+            u[1:-1] = u[1:-1] + a.r * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+            if a.mode == "slow":
+                time.sleep(0.02)          # a constant cost per step
+        return u
+
+    def count(N):
+        c = np.zeros(N, dtype=np.uint32)
+        for p in range(1, N):
+            for x in range(1, p):
+                for y in range(x, p - x):
+                    z = p - x - y
+                    if z > y and x * x + y * y == z * z:
+                        c[p] += 1
+        if a.mode == "slow":
+            time.sleep(0.01 * N)          # grows like N (cost = 1 in the ladder)
+        return c
+
+    secs = []
+    for _ in range(a.repeats):
+        t0 = time.perf_counter()
+        res = diffuse(a.steps) if a.workload == "diffusion" else count(a.N)
+        secs.append(time.perf_counter() - t0)
+    if a.mode == "wrong":
+        if a.workload == "diffusion":
+            res[a.n // 2] += 1e-3
+        else:
+            res[12] += 1
+    rec = {"workload": a.workload, "rung": "fake-" + a.mode, "seconds": secs,
+           "seconds_min": min(secs), "seconds_median": sorted(secs)[len(secs) // 2],
+           "warmup_seconds": None}
+    if a.workload == "diffusion":
+        np.save(a.output, res)
+        rec.update(n=a.n, steps=a.steps, r=a.r, sum=float(res.sum()), max=float(res.max()),
+                   l2=math.sqrt(float(res @ res)))
+    else:
+        np.save(a.counts, res)
+        rec.update(N=a.N)
+    print(json.dumps(rec))
+''')
+
+
+def _ladder(tmp_path: Path) -> Path:
+    script = tmp_path / "fake_rung.py"
+    script.write_text(FAKE_RUNG)
+    pidfile = tmp_path / "hang.pid"
+    lad = tmp_path / "test_ladder.toml"
+    lad.write_text(textwrap.dedent(f'''
+        [baselines]
+        python = {{ diffusion = "fake-good", triangles = "fake-good" }}
+
+        [presets.tiny]
+        description = "test sizes"
+        repeats = 3
+        budget = 0.5
+        timeout = 2.0
+        calibrate_steps = 2
+        calibrate_N = 20
+        diffusion = {{ r = 0.1, sizes = [ {{ n = 64, steps = 40 }} ] }}
+        triangles = {{ sizes = [ {{ N = 60 }} ] }}
+
+        [[rungs]]
+        id = "fake-good"
+        workloads = ["diffusion", "triangles"]
+        command = "{{python}} {{ladder_dir}}/fake_rung.py {{args}} --mode good"
+        talk = [ {{ workload = "triangles", N = 60, seconds = 1.5 }} ]
+
+        [[rungs]]
+        id = "fake-wrong"
+        workloads = ["diffusion", "triangles"]
+        command = "{{python}} {{ladder_dir}}/fake_rung.py {{args}} --mode wrong"
+
+        [[rungs]]
+        id = "fake-hang"
+        workloads = ["triangles"]
+        command = "{{python}} {{ladder_dir}}/fake_rung.py {{args}} --mode hang --pidfile {pidfile}"
+
+        [[rungs]]
+        id = "fake-crash"
+        workloads = ["triangles"]
+        command = "{{python}} {{ladder_dir}}/fake_rung.py {{args}} --mode crash"
+
+        [[rungs]]
+        id = "fake-needs-tool"
+        workloads = ["diffusion"]
+        command = "{{python}} {{ladder_dir}}/fake_rung.py {{args}}"
+        requires = [ {{ tool = "no-such-tool-hpcladder-test", install = "apt-get install no-such-tool" }} ]
+
+        [[rungs]]
+        id = "fake-skip"
+        workloads = ["diffusion"]
+        command = "{{python}} {{ladder_dir}}/fake_rung.py {{args}} --mode skip"
+
+        [[rungs]]
+        id = "fake-slow"
+        workloads = ["diffusion", "triangles"]
+        command = "{{python}} {{ladder_dir}}/fake_rung.py {{args}} --mode slow"
+        slow = true
+        cost = {{ triangles = 1 }}
+
+        [[rungs]]
+        id = "fake-parallel"
+        workloads = ["triangles"]
+        command = "{{python}} {{ladder_dir}}/fake_rung.py {{args}} --mode good"
+        parallel = true
+    '''))
+    return lad
+
+
+FAKES = "fake-good,fake-wrong,fake-hang,fake-crash,fake-needs-tool,fake-skip,fake-slow,fake-parallel"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """One `hpcladder run` over the test ladder; (exit code, out dir, results, tmp)."""
+    tmp = tmp_path_factory.mktemp("harness")
+    lad = _ladder(tmp)
+    out = tmp / "out"
+    t0 = time.perf_counter()
+    rc = cli.main(["run", "--ladder", str(lad), "--preset", "tiny", "--rungs", FAKES, "--out", str(out)])
+    elapsed = time.perf_counter() - t0
+    results = json.loads((out / "results.json").read_text())
+    return rc, out, results, tmp, elapsed
+
+
+def _recs(results, rung, workload=None):
+    return [r for r in results["records"] if r["rung"] == rung and (workload is None or r["workload"] == workload)]
+
+
+def test_exit_code_and_time(run):
+    rc, _, results, _, elapsed = run
+    assert rc == 1, "a FAILED rung must make `run` exit 1"
+    assert elapsed < 40
+    assert results["meta"]["interrupted"] is False
+
+
+def test_correct_rung_passes_and_is_ranked(run):
+    _, _, results, _, _ = run
+    for r in _recs(results, "fake-good"):
+        assert r["status"] == "PASSED", r
+        assert len(r["seconds"]) == 3 and r["seconds_min"] <= r["seconds_median"]
+        assert r["seconds_min"] == min(r["seconds"])
+        assert r["wall_seconds"] >= r["seconds_min"]
+        assert r["speedup_vs_python"] == pytest.approx(1.0)
+    tri = _recs(results, "fake-good", "triangles")[0]
+    assert tri["talk_seconds"] == 1.5           # the talk figure is matched by workload and size
+
+
+def test_wrong_rung_fails_with_difference_and_is_not_ranked(run):
+    _, out, results, _, _ = run
+    recs = _recs(results, "fake-wrong")
+    assert {r["workload"] for r in recs} == {"diffusion", "triangles"}
+    for r in recs:
+        assert r["status"] == "FAILED"
+        assert r["reason"].startswith("wrong result")
+        assert r["speedup_vs_python"] is None and r["seconds_min"] is None
+    dif = _recs(results, "fake-wrong", "diffusion")[0]
+    assert "difference" in dif["reason"] or "differ" in dif["reason"]
+    tri = _recs(results, "fake-wrong", "triangles")[0]
+    assert "12" in tri["reason"]                 # names the perimeter that differs
+    assert list((out / "failed").glob("fake-wrong-*.npy")), "a wrong answer is kept for inspection"
+
+
+def test_hanging_rung_is_killed_at_timeout(run):
+    _, _, results, tmp, _ = run
+    (r,) = _recs(results, "fake-hang")
+    assert r["status"] == "TIMEOUT"
+    assert "timeout" in r["reason"]
+    assert 1.9 <= r["wall_seconds"] < 10
+    pid = int((tmp / "hang.pid").read_text())
+    # The rung's own child was in its process group: it must be gone too.
+    for _ in range(50):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                state = [line for line in f if line.startswith("State:")][0]
+            if "Z" in state:
+                break
+        except FileNotFoundError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"child process {pid} of the hanging rung survived the timeout")
+
+
+def test_crashing_rung_fails_with_stderr(run):
+    _, _, results, _, _ = run
+    (r,) = _recs(results, "fake-crash")
+    assert r["status"] == "FAILED"
+    assert "exit code 1" in r["reason"] and "fake crash" in r["reason"]
+
+
+def test_missing_tool_and_exit3_are_skipped_with_reason(run):
+    _, _, results, _, _ = run
+    (r,) = _recs(results, "fake-needs-tool")
+    assert r["status"] == "SKIPPED"
+    assert "no-such-tool-hpcladder-test" in r["reason"]
+    assert r["install"] == "apt-get install no-such-tool"
+    assert r["command"] == ""                    # never launched
+    (s,) = _recs(results, "fake-skip")
+    assert s["status"] == "SKIPPED"
+    assert s["reason"] == "fake tool missing" and s["install"] == "apt-get install fake"
+
+
+def test_slow_rung_is_extrapolated_and_marked(run):
+    _, out, results, _, _ = run
+    (d,) = _recs(results, "fake-slow", "diffusion")
+    assert d["status"] == "PASSED", d
+    k = d["extrapolated_from"]
+    assert k is not None and 2 <= k < 40
+    assert d["steps_run"] == k and d["steps"] == 40
+    assert f"at {k} steps" in d["check"]        # verified against the reference at K steps
+    # scaled to the full 40 steps: ~0.02 s per step
+    assert d["seconds_min"] >= 0.02 * 40 * 0.9
+    assert f"extrapolated from {k} steps" in (out / "report.md").read_text()
+    with open(out / "results.csv") as f:
+        row = [r for r in csv.DictReader(f) if r["rung"] == "fake-slow" and r["workload"] == "diffusion"][0]
+    assert row["extrapolated_from"] == str(k)
+    # triangles cannot be scaled down: over budget means SKIPPED, with the prediction
+    (t,) = _recs(results, "fake-slow", "triangles")
+    assert t["status"] == "SKIPPED" and "predicted" in t["reason"] and "budget" in t["reason"]
+
+
+def test_parallel_rung_sweeps_workers(run):
+    _, _, results, _, _ = run
+    recs = _recs(results, "fake-parallel")
+    assert [r["workers"] for r in recs] == worker_counts(os.cpu_count() or 1)
+    one = [r for r in recs if r["workers"] == 1][0]
+    assert one["parallel_speedup"] == pytest.approx(1.0) and one["parallel_efficiency"] == pytest.approx(1.0)
+
+
+def test_report_files_parse(run):
+    _, out, results, _, _ = run
+    with open(out / "results.csv") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == report.CSV_COLUMNS
+    assert len(rows) - 1 == len(results["records"])
+    md = (out / "report.md").read_text()
+    assert "FAILED" in md and "fake-wrong" in md and "## Failures" in md
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert "matplotlib is not installed" in md
+        pytest.skip("matplotlib not installed: plots are skipped, and report.md says so")
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    assert any(p.startswith("speedup-") for p in pngs)
+    assert any(p.startswith("field-") for p in pngs)
+    for p in out.glob("*.png"):
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_rerenders(run, capsys):
+    _, out, _, _, _ = run
+    (out / "report.md").unlink()
+    assert cli.main(["report", str(out)]) == 0
+    assert (out / "report.md").exists()
+    assert "fake-good" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ pieces
+
+def test_parse_record_takes_last_json_object():
+    out = 'hello\n{"a": 1}\nnot json {\n[1, 2]\n{"seconds": [1.0]}\ntrailing chatter\n'
+    assert runner.parse_record(out) == {"seconds": [1.0]}
+    assert runner.parse_record("no json here") is None
+
+
+def test_default_ladder_loads_with_presets():
+    lad = load_ladder()
+    assert {"quick", "talk", "large"} <= set(lad.presets)
+    assert lad.presets["talk"].diffusion == [{"n": 100000, "steps": 2000}, {"n": 100000, "steps": 50000}]
+    assert [s["N"] for s in lad.presets["talk"].triangles] == [1000, 5000]
+    ids = lad.ids()
+    assert len(ids) == len(set(ids))
+    assert {"py-vanilla", "c-naive", "c-brute"} <= set(ids)
+    assert lad.rung("py-multiprocessing").talk_seconds("triangles", {"N": 5000}, 2) == 7.247
+
+
+def test_worker_counts():
+    assert worker_counts(1) == [1]
+    assert worker_counts(2) == [1, 2]
+    assert worker_counts(6, [1, 2, 4, 8, 16, 24]) == [1, 2, 4, 6]
+
+
+# ------------------------------------------------------------------ bad input
+
+@pytest.mark.parametrize("argv, words", [
+    (["run", "--preset", "nope"], ["--preset", "quick"]),
+    (["run", "--workload", "heat"], ["--workload", "diffusion"]),
+    (["run", "--rungs", "py-vanilla,no-such-rung"], ["--rungs", "no-such-rung"]),
+    (["run", "--timeout", "-1"], ["--timeout"]),
+    (["run", "--timeout", "abc"], ["--timeout"]),
+    (["run", "--ladder", "/nonexistent/ladder.toml"], ["--ladder", "not found"]),
+    (["solve", "diffusion", "--n", "0"], ["--n", "positive"]),
+    (["solve", "triangles", "--N", "1.5"], ["--N"]),
+    (["report", "/nonexistent/results-dir"], ["DIR", "results.json"]),
+    (["frobnicate"], ["invalid choice"]),
+])
+def test_bad_input_exits_2_and_writes_nothing(argv, words, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "o"
+    if argv[0] == "run":
+        argv = argv + ["--out", str(out)]
+    with pytest.raises(SystemExit) as e:
+        cli.main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    for w in words:
+        assert w in err, (w, err)
+    assert not out.exists() and not (tmp_path / "results").exists()
+
+
+def test_bad_ladder_names_the_key(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[rungs]]\nid = "x"\nworkloads = ["heat"]\ncommand = "{python} x.py {args}"\n')
+    with pytest.raises(SystemExit) as e:
+        cli.main(["run", "--ladder", str(bad), "--out", str(tmp_path / "o")])
+    assert e.value.code == 2
+    assert "workloads" in capsys.readouterr().err
+    bad.write_text('[[rungs]]\nid = "x"\nworkloads = ["diffusion"]\ncommand = "{pyhton} x.py"\n')
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--ladder", str(bad), "--out", str(tmp_path / "o")])
+    assert "pyhton" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_list_runs(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "py-vanilla" in out and "presets:" in out
+
+
+def test_help_answers_questions(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["run", "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    for w in ("quick", "talk", "large", "results.json", "results.csv", "report.md", "extrapolated"):
+        assert w in out
