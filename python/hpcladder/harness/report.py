@@ -130,6 +130,21 @@ def table_rows(rs: list[dict[str, Any]]) -> list[list[str]]:
     return rows
 
 
+def terminal_rows(rs: list[dict[str, Any]]) -> tuple[list[list[str]], list[str]]:
+    """Rows for the terminal: each row's note (a reason, an install command,
+    "extrapolated from K steps") becomes a numbered footnote below its table
+    (identical texts share one), so the table fits an 80-column terminal."""
+    rows = table_rows(rs)
+    notes: list[str] = []
+    for r, row in zip(rs, rows):
+        if row[8]:
+            text = f"{row[8]}"
+            if text not in notes:
+                notes.append(text)
+            row[8] = f"[{notes.index(text) + 1}]"
+    return rows, notes
+
+
 def print_table(results: dict[str, Any], file=None, color: bool | None = None) -> None:
     """The terminal table (rich if installed and writing to a terminal)."""
     file = file or sys.stdout
@@ -142,20 +157,28 @@ def print_table(results: dict[str, Any], file=None, color: bool | None = None) -
     except ImportError:
         _print_plain(results, file, color)
         return
-    con = Console(file=file)
+    from rich import box
+    con = Console(file=file, highlight=False)
     style = {PASSED: "green", FAILED: "bold red", TIMEOUT: "bold red", SKIPPED: "yellow"}
+    # The talk's columns; the median is in report.md / results.csv.
+    cols = [0, 1, 2, 4, 5, 6, 7, 8]
+    heads = ["rung", "w", "time", "vs Python", "vs C naive", "talk 2018", "verdict", "note"]
     for k, rs in groups(results):
-        t = Table(title=f"{k[0]}  {size_label(k[0], size_of(rs[0]))}", title_justify="left")
-        for h in ROW_HEAD:
-            t.add_column(h, justify="right" if h not in ("rung", "verdict", "note") else "left",
-                         overflow="fold")
-        for r, row in zip(rs, table_rows(rs)):
-            s = style[r["status"]]
-            row[7] = f"[{s}]{row[7]}[/{s}]"
-            if r["status"] in (FAILED, TIMEOUT):
-                row[8] = f"[red]{row[8]}[/red]"
-            t.add_row(*[c if i in (7, 8) else _esc(c) for i, c in enumerate(row)])
+        t = Table(title=f"{k[0]}  {size_label(k[0], size_of(rs[0]))}", title_justify="left",
+                  box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True, pad_edge=False)
+        for h in heads:
+            t.add_column(h, justify="left" if h in ("rung", "verdict", "note") else "right",
+                         no_wrap=h != "note", min_width=4 if h == "note" else None)
+        rows, notes = terminal_rows(rs)
+        for r, row in zip(rs, rows):
+            st = style[r["status"]]
+            cells = [_esc(row[i]) for i in cols]
+            cells[6] = f"[{st}]{cells[6]}[/{st}]"
+            t.add_row(*cells)
         con.print(t)
+        for i, n in enumerate(notes, 1):
+            bad = any(r["status"] in (FAILED, TIMEOUT) and note_of(r) == n for r in rs)
+            con.print(f"  \\[{i}] " + (f"[red]{_esc(n)}[/red]" if bad else _esc(n)))
     _print_footer(results, lambda s: con.print(_esc(s)))
 
 
@@ -168,14 +191,16 @@ def _print_plain(results: dict[str, Any], file, color: bool) -> None:
     paint = {PASSED: grn, FAILED: red, TIMEOUT: red, SKIPPED: yel}
     for k, rs in groups(results):
         print(f"\n{k[0]}  {size_label(k[0], size_of(rs[0]))}", file=file)
-        rows = table_rows(rs)
+        rows, notes = terminal_rows(rs)
         widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(ROW_HEAD[:-1])]
         print("  ".join(h.ljust(w) for h, w in zip(ROW_HEAD, widths)) + "  note", file=file)
         for r, row in zip(rs, rows):
             cells = [c.rjust(w) if 1 <= i <= 6 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
             cells[7] = paint[r["status"]] + cells[7] + off
-            print("  ".join(cells) + "  " + (paint[r["status"]] if r["status"] in (FAILED, TIMEOUT) else "")
-                  + row[8] + (off if r["status"] in (FAILED, TIMEOUT) else ""), file=file)
+            print("  ".join(cells) + "  " + row[8], file=file)
+        for i, n in enumerate(notes, 1):
+            bad = any(r["status"] in (FAILED, TIMEOUT) and note_of(r) == n for r in rs)
+            print(f"  [{i}] " + (red + n + off if bad else n), file=file)
     _print_footer(results, lambda s: print(s, file=file))
 
 

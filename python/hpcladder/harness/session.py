@@ -118,7 +118,7 @@ class Session:
             "records": [],
             "fields": {},
         }
-        # What each rung took so far: (rung, workload) -> list of (size, workers, seconds_min, overhead)
+        # What each rung took so far: (rung, workload) -> list of (size, workers, seconds_min)
         self._seen: dict[tuple[str, str], list[tuple[dict[str, Any], int, float, float]]] = {}
 
     # ------------------------------------------------------------ plan
@@ -205,7 +205,7 @@ class Session:
                         rec["extrapolated_from"] = k
                 else:
                     rec.update(status=SKIPPED, reason=(
-                        f"predicted {pred:.0f} s > budget {p.budget:g} s"
+                        f"predicted {pred:.0f} s for {p.repeats} repeats > budget {p.budget:g} s"
                         + ("; triangles cannot be scaled down (counts at N need every p < N)"
                            if workload == "triangles" else "; this rung may not be extrapolated")))
                     return rec
@@ -218,10 +218,9 @@ class Session:
                 rec["seconds_min"] *= scale
                 rec["seconds_median"] *= scale
                 rec["check"] += f" (at {run_size['steps']} steps)"
-            overhead = max(0.0, res.wall_seconds - sum(rec["rung_record"].get("seconds", [])))
-            # Remember the per-run cost at the size actually run (before scaling).
+            # Remember the kernel time at the size actually run (before scaling).
             self._seen.setdefault((rung.id, workload), []).append(
-                (dict(run_size), workers, rec["seconds_min"] / scale, overhead))
+                (dict(run_size), workers, rec["seconds_min"] / scale))
             if workload == "diffusion":
                 self._keep_field(size)
         return rec
@@ -307,17 +306,18 @@ class Session:
     # ------------------------------------------------------------ prediction
     def _predict(self, workload: str, size: dict[str, Any], rung: Rung, workers: int,
                  rec: dict[str, Any]) -> float | dict[str, Any] | None:
-        """Predicted whole-process seconds of the full run, or a finished record if
+        """Predicted seconds of the full run's timed repeats, or a finished record if
         the calibration run itself FAILED / timed out / was skipped."""
-        # Timed repeats; the warm-up call and start-up are in `overhead` (our
-        # Python rungs warm up on a reduced problem, see rungs/_protocol.py).
+        # The budget bounds the timed repeats, the part that grows with the
+        # problem; start-up, imports and JIT compilation are a fixed cost that
+        # scaling down cannot remove (and the timeout still guards them).
         reps = self.cfg.preset.repeats
         seen = self._seen.get((rung.id, workload), [])
         if seen:
             # The largest size seen, then the fewest workers; ideal scaling to
             # `workers` (optimistic, but the timeout still guards the run).
-            s, w0, t, overhead = max(seen, key=lambda e: (e[0].get("n") or e[0].get("N"), -e[1]))
-            return overhead + reps * self._scale_time(workload, rung, s, size, t) * w0 / workers
+            s, w0, t = max(seen, key=lambda e: (e[0].get("n") or e[0].get("N"), -e[1]))
+            return reps * self._scale_time(workload, rung, s, size, t) * w0 / workers
         p = self.cfg.preset
         if workload == "diffusion":
             cal = dict(size, steps=max(1, min(p.calibrate_steps, size["steps"])))
@@ -334,10 +334,9 @@ class Session:
                                               "wall_seconds", "check", "rung_record")})
             rec["reason"] = f"calibration run at {size_label(workload, cal)}: {probe['reason']}"
             return rec
-        overhead = max(0.0, res.wall_seconds - sum(probe["seconds"]))
-        self._seen.setdefault((rung.id, workload), []).append((cal, 1, probe["seconds_min"], overhead))
+        self._seen.setdefault((rung.id, workload), []).append((cal, 1, probe["seconds_min"]))
         rec["calibration"] = {"size": cal, "seconds_min": probe["seconds_min"], "wall_seconds": res.wall_seconds}
-        return overhead + reps * self._scale_time(workload, rung, cal, size, probe["seconds_min"])
+        return reps * self._scale_time(workload, rung, cal, size, probe["seconds_min"]) / workers
 
     @staticmethod
     def _scale_time(workload: str, rung: Rung, frm: dict[str, Any], to: dict[str, Any], t: float) -> float:
