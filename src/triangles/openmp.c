@@ -1,11 +1,108 @@
-/* openmp.c - placeholder: the openmp kernel is being written; it reports
- * EUNAVAILABLE until then. */
+/* openmp.c - the euclid kernel over OpenMP threads.
+ *
+ * Both phases of euclid.c split the half-perimeter axis into disjoint
+ * ranges, one per worker, so no thread ever writes where another does and
+ * no atomics are needed:
+ *  1. each worker generates the sorted primitives of its slice of [0, F)
+ *     into its own stretch of P (sized by an upper bound); one thread then
+ *     closes the gaps, so P is the same sorted array as in euclid;
+ *  2. each worker counts its slice of [0, H) (perimeters 2*lo .. 2*hi-1),
+ *     reading the shared P, and writes only that part of counts.
+ * The result does not depend on how the ranges are cut, so any number of
+ * threads gives euclid's counts exactly.
+ *
+ * Workers: `threads`, but at most one per OPENMP_MIN_CHUNK half-perimeters
+ * (more would only share out empty work).  The team may be smaller than
+ * asked (OMP_THREAD_LIMIT, nesting): each thread then takes several
+ * workers' ranges in turn.  The global OpenMP settings are never changed. */
 #include "backend.h"
 
+#include <omp.h>
+#include <string.h>
+
+/* Building blocks defined in euclid.c (see the protocol there). */
+HPL_INTERNAL void hpl_euclid_limits(int64_t N, uint64_t *H, uint64_t *F);
+HPL_INTERNAL uint64_t hpl_euclid_room(uint64_t lo, uint64_t hi);
+HPL_INTERNAL size_t hpl_euclid_table_bytes(int64_t N);
+HPL_INTERNAL void hpl_euclid_build_table(int64_t N, void *table);
+HPL_INTERNAL size_t hpl_euclid_work_bytes(int64_t N, uint64_t chunk);
+HPL_INTERNAL uint64_t hpl_euclid_generate(int64_t N, const void *table, uint64_t lo, uint64_t hi, void *work,
+                                          uint32_t *out);
+HPL_INTERNAL void hpl_euclid_count_range(int64_t N, const void *table, const uint32_t *P, uint64_t nP,
+                                         uint64_t lo, uint64_t hi, void *work, uint32_t *counts);
+
+/* Fewest half-perimeters per worker (512 perimeters). */
+#define OPENMP_MIN_CHUNK ((uint64_t)256)
+
+/* Worker w's slice of [0, len) out of W: [len*w/W, len*(w+1)/W).  len <=
+ * 2e9 and W <= 4096, so the product fits. */
+static uint64_t slice(uint64_t len, uint64_t w, uint64_t W)
+{
+    return len * w / W;
+}
+
+/* All scratch (P, table, per-worker work, bookkeeping) is allocated before
+ * the parallel region, which cannot fail; ENOMEM leaves counts untouched. */
 static hpl_status openmp_count(int64_t N, int threads, uint32_t *counts)
 {
-    (void)N; (void)threads; (void)counts;
-    return hpl_fail(HPL_EUNAVAILABLE, "triangles kernel 'openmp' is not implemented yet");
+    uint64_t H, F;
+    hpl_euclid_limits(N, &H, &F);
+    uint64_t W = (uint64_t)threads; /* workers */
+    if (W > H / OPENMP_MIN_CHUNK)
+        W = H / OPENMP_MIN_CHUNK > 0 ? H / OPENMP_MIN_CHUNK : 1;
+    const uint64_t chunk = (H + W - 1) / W; /* >= every slice of [0, H) and of [0, F) */
+    const uint64_t room = hpl_euclid_room(0, F) + W; /* sum of the slices' rooms */
+    const size_t wbytes = hpl_euclid_work_bytes(N, chunk);
+
+    uint32_t *P = hpl_alloc(room + 1, sizeof(uint32_t)); /* + the sentinel */
+    void *table = hpl_alloc(hpl_euclid_table_bytes(N), 1);
+    char *work = hpl_alloc(W, wbytes); /* wbytes is a multiple of 64 */
+    uint64_t *at = hpl_alloc(W, sizeof(uint64_t));   /* slice w's stretch of P */
+    uint64_t *got = hpl_alloc(W, sizeof(uint64_t));  /* primitives it found */
+    if (P == NULL || table == NULL || work == NULL || at == NULL || got == NULL) {
+        hpl_free(P);
+        hpl_free(table);
+        hpl_free(work);
+        hpl_free(at);
+        hpl_free(got);
+        return hpl_fail(HPL_ENOMEM, "openmp: cannot allocate scratch for %llu workers (N = %lld)",
+                        (unsigned long long)W, (long long)N);
+    }
+    hpl_euclid_build_table(N, table);
+    for (uint64_t w = 0; w < W; w++) /* stretch starts: the rooms before it */
+        at[w] = hpl_euclid_room(0, slice(F, w, W)) - 1 + w;
+    uint64_t nP = 0;
+
+#pragma omp parallel num_threads((int)W) default(none) shared(N, H, F, W, P, table, work, wbytes, at, got, nP, counts)
+    {
+        const uint64_t tid = (uint64_t)omp_get_thread_num();
+        const uint64_t nt = (uint64_t)omp_get_num_threads();
+        void *mine = work + tid * wbytes;
+
+        for (uint64_t w = tid; w < W; w += nt)
+            got[w] = hpl_euclid_generate(N, table, slice(F, w, W), slice(F, w + 1, W), mine, P + at[w]);
+#pragma omp barrier
+#pragma omp single
+        {
+            /* Close the gaps, in order; stretches only move down. */
+            uint64_t n = got[0];
+            for (uint64_t w = 1; w < W; w++) {
+                memmove(P + n, P + at[w], got[w] * sizeof(uint32_t));
+                n += got[w];
+            }
+            P[n] = UINT32_MAX;
+            nP = n;
+        } /* implicit barrier: P and nP are final */
+        for (uint64_t w = tid; w < W; w += nt)
+            hpl_euclid_count_range(N, table, P, nP, slice(H, w, W), slice(H, w + 1, W), mine, counts);
+    }
+
+    hpl_free(got);
+    hpl_free(at);
+    hpl_free(work);
+    hpl_free(table);
+    hpl_free(P);
+    return HPL_OK;
 }
 
 const hpl_triangles_backend hpl_triangles_openmp = {
