@@ -1,0 +1,161 @@
+"""hpcladder._lib - loads libhpcladder with ctypes and declares its C API.
+
+The wheel carries the library and the CLI in ``hpcladder/_native/``; the
+environment variables HPCLADDER_LIB (path of a libhpcladder.so) and
+HPCLADDER_C (path of an hpcladder-c program) override them, e.g. to test a
+development build.  Every prototype is declared here once, so that no caller
+passes a Python int where the C side expects an int64_t or a pointer.
+"""
+import ctypes
+import os
+import sys
+from importlib import resources
+
+# hpl_status values (include/hpcladder/common.h).
+OK, EINVAL, ENOMEM, EOVERFLOW, EUNAVAILABLE, EINTERNAL = range(6)
+THREADS_MAX = 4096
+TRIANGLES_N_MAX = 4000000000
+
+_LIB_ENV = "HPCLADDER_LIB"
+_CLI_ENV = "HPCLADDER_C"
+
+
+class LibraryNotFound(ImportError):
+    """libhpcladder (or hpcladder-c) is not where the package expects it."""
+
+
+class DiffusionParams(ctypes.Structure):
+    """struct hpl_diffusion_params."""
+    _fields_ = [
+        ("n", ctypes.c_int64),
+        ("r", ctypes.c_double),
+        ("steps", ctypes.c_int64),
+        ("threads", ctypes.c_int),
+    ]
+
+
+def _native_dir():
+    """The package's _native folder (a real path: the wheel is unzipped)."""
+    return resources.files("hpcladder").joinpath("_native")
+
+
+def library_path():
+    """Path of the libhpcladder shared library this package uses.
+
+    HPCLADDER_LIB wins; otherwise the bundled copy: libhpcladder.so, else the
+    soname file libhpcladder.so.<major>, else any libhpcladder.so.* there.
+    Raises LibraryNotFound naming what is missing and how to get it."""
+    env = os.environ.get(_LIB_ENV)
+    if env:
+        if not os.path.isfile(env):
+            raise LibraryNotFound("%s=%s does not name a file" % (_LIB_ENV, env))
+        return env
+    native = _native_dir()
+    candidates = []
+    if native.is_dir():
+        names = sorted(p.name for p in native.iterdir() if p.name.startswith("libhpcladder.so"))
+        # Shortest name first: .so, then .so.0, then .so.0.1.0.
+        candidates = sorted(names, key=len)
+    if not candidates:
+        raise LibraryNotFound(
+            "libhpcladder is missing: no libhpcladder.so* in %s. Reinstall the package "
+            "(pip install . from the hpcladder source tree, which builds it with CMake), or set "
+            "%s to the path of a built libhpcladder.so" % (native, _LIB_ENV))
+    return str(native.joinpath(candidates[0]))
+
+
+def cli_path():
+    """Path of the hpcladder-c program bundled with the package (HPCLADDER_C
+    overrides).  Raises LibraryNotFound if it is not there."""
+    env = os.environ.get(_CLI_ENV)
+    if env:
+        if not os.access(env, os.X_OK):
+            raise LibraryNotFound("%s=%s is not an executable file" % (_CLI_ENV, env))
+        return env
+    exe = _native_dir().joinpath("hpcladder-c")
+    if not exe.is_file():
+        raise LibraryNotFound(
+            "hpcladder-c is missing from %s: reinstall the package (pip install .) or set %s"
+            % (_native_dir(), _CLI_ENV))
+    return str(exe)
+
+
+def _declare(lib):
+    """Set argtypes/restype of every public function of libhpcladder."""
+    c_int, c_int64, c_uint32, c_uint64 = ctypes.c_int, ctypes.c_int64, ctypes.c_uint32, ctypes.c_uint64
+    c_double, c_char_p, c_void_p = ctypes.c_double, ctypes.c_char_p, ctypes.c_void_p
+    P = ctypes.POINTER
+    protos = {
+        # common.h
+        "hpl_status_name": (c_char_p, [c_int]),
+        "hpl_last_error": (c_char_p, []),
+        "hpl_version": (c_char_p, []),
+        "hpl_wtime": (c_double, []),
+        # diffusion.h (kernel ids are C enums: int)
+        "hpl_diffusion_kernel_name": (c_char_p, [c_int]),
+        "hpl_diffusion_kernel_from_name": (c_int, [c_char_p, P(c_int)]),
+        "hpl_diffusion_kernel_available": (c_int, [c_int, P(c_char_p)]),
+        "hpl_diffusion_kernel_threaded": (c_int, [c_int]),
+        "hpl_diffusion_kernel_detail": (c_char_p, [c_int]),
+        "hpl_diffusion_plan_create": (c_int, [c_int, P(DiffusionParams), P(c_void_p)]),
+        "hpl_diffusion_plan_execute": (c_int, [c_void_p, P(c_double)]),
+        "hpl_diffusion_plan_seconds": (c_double, [c_void_p]),
+        "hpl_diffusion_plan_destroy": (None, [c_void_p]),
+        "hpl_diffusion_solve": (c_int, [c_int, P(DiffusionParams), P(c_double)]),
+        "hpl_diffusion_init_gaussian": (c_int, [c_int64, P(c_double)]),
+        "hpl_diffusion_init_sine": (c_int, [c_int64, c_int64, P(c_double)]),
+        "hpl_diffusion_sine_factor": (c_double, [c_int64, c_int64, c_double]),
+        # triangles.h
+        "hpl_triangles_kernel_name": (c_char_p, [c_int]),
+        "hpl_triangles_kernel_from_name": (c_int, [c_char_p, P(c_int)]),
+        "hpl_triangles_kernel_available": (c_int, [c_int, P(c_char_p)]),
+        "hpl_triangles_kernel_threaded": (c_int, [c_int]),
+        "hpl_triangles_count": (c_int, [c_int, c_int64, c_int, P(c_uint32), P(c_int64), P(c_uint32)]),
+        "findnumsolutions": (c_int, [c_int]),
+        "hpl_triangles_checksum": (c_uint64, [P(c_uint32), c_int64]),
+    }
+    for name, (restype, argtypes) in protos.items():
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            raise LibraryNotFound("%s has no symbol %s: it is an older or foreign build of libhpcladder"
+                                  % (lib._name, name)) from None
+        fn.restype = restype
+        fn.argtypes = argtypes
+    return lib
+
+
+_LIB = None
+
+
+def lib():
+    """The loaded, fully declared libhpcladder (loaded once, on first use)."""
+    global _LIB
+    if _LIB is None:
+        path = library_path()
+        try:
+            handle = ctypes.CDLL(path)
+        except OSError as exc:
+            raise LibraryNotFound("cannot load libhpcladder from %s: %s" % (path, exc)) from exc
+        _LIB = _declare(handle)
+    return _LIB
+
+
+def last_error():
+    """hpl_last_error() of this thread, as str."""
+    msg = lib().hpl_last_error()
+    return msg.decode("utf-8", "replace") if msg else ""
+
+
+def status_name(status):
+    """hpl_status_name(status), as str."""
+    return lib().hpl_status_name(int(status)).decode()
+
+
+if __name__ == "__main__":  # pragma: no cover - a quick look at what is loaded
+    print("library:", library_path())
+    print("version:", lib().hpl_version().decode())
+    try:
+        print("cli:", cli_path())
+    except LibraryNotFound as e:
+        print("cli:", e, file=sys.stderr)

@@ -1,0 +1,177 @@
+"""hpcladder.api - the Python face of libhpcladder.
+
+Three calls: diffusion() and triangles() solve through any C kernel, kernels()
+lists them.  Arguments are checked by the C library itself, so the messages of
+ValueError here are the library's (hpl_last_error()); Python only checks what
+the C side cannot see (array shape, types, values beyond C's integer range).
+ctypes drops the GIL for the duration of every C call, so solves in several
+Python threads run in parallel.
+"""
+import ctypes
+import operator
+
+import numpy as np
+
+from . import _lib
+
+__all__ = ["diffusion", "triangles", "kernels", "version", "KernelUnavailable", "HpcladderError"]
+
+_INT_MAX = 2**31 - 1
+_INT64_MAX = 2**63 - 1
+
+
+class HpcladderError(RuntimeError):
+    """A failure inside libhpcladder that is not the caller's fault (EINTERNAL)."""
+
+
+class KernelUnavailable(HpcladderError):
+    """The kernel exists but is not built into (or not implemented in) this library."""
+
+
+def _raise(status):
+    """Turn a failed hpl_status into the matching Python exception, carrying
+    the library's message."""
+    msg = _lib.last_error() or _lib.status_name(status)
+    if status == _lib.EINVAL:
+        raise ValueError(msg)
+    if status == _lib.ENOMEM:
+        raise MemoryError(msg)
+    if status == _lib.EOVERFLOW:
+        raise OverflowError(msg)
+    if status == _lib.EUNAVAILABLE:
+        raise KernelUnavailable(msg)
+    raise HpcladderError("%s: %s" % (_lib.status_name(status), msg))
+
+
+def _check(status):
+    if status != _lib.OK:
+        _raise(status)
+
+
+def _integer(value, name, lo, hi):
+    """operator.index(value), kept inside the C type's range [lo, hi] so that
+    ctypes cannot silently truncate it.  Values inside the range go to C,
+    which gives the authoritative message for the ones it rejects."""
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise TypeError("%s must be an integer, not %s" % (name, type(value).__name__)) from None
+    if not lo <= v <= hi:
+        raise ValueError("%s = %d is out of range of the C library's integer type [%d, %d]" % (name, v, lo, hi))
+    return v
+
+
+def _kernel_id(workload, name):
+    if not isinstance(name, str):
+        raise TypeError("kernel must be a str such as 'serial', not %s" % type(name).__name__)
+    lib = _lib.lib()
+    k = ctypes.c_int()
+    lookup = lib.hpl_diffusion_kernel_from_name if workload == "diffusion" else lib.hpl_triangles_kernel_from_name
+    _check(lookup(name.encode(), ctypes.byref(k)))
+    return k.value
+
+
+def diffusion(u0, r, steps, kernel="serial", threads=1):
+    """Advance the 1D heat equation from u0 by `steps` explicit steps.
+
+    u0: any 1-D array-like of real numbers (n >= 3, all finite); it is copied
+    to a new contiguous float64 array and left untouched.  r = kappa*dt/dx^2 in
+    (0, 0.5].  kernel: a name from kernels("diffusion").  threads: for
+    threaded kernels, 1..4096.  Returns the final field (new float64 ndarray);
+    u[0] and u[-1] keep their initial values.
+    Raises ValueError (bad argument, with the C library's message),
+    TypeError (wrong type), MemoryError, KernelUnavailable."""
+    if np.iscomplexobj(u0):
+        raise TypeError("u0 must be real: a complex field has no meaning here")
+    try:
+        u = np.array(u0, dtype=np.float64, order="C", copy=True)
+    except (TypeError, ValueError) as exc:
+        raise TypeError("u0 must be a 1-D array-like of real numbers: %s" % exc) from None
+    if u.ndim != 1:
+        raise ValueError("u0 must be 1-D, got an array of shape %s" % (u.shape,))
+    try:
+        r = float(r)
+    except (TypeError, ValueError):
+        raise TypeError("r must be a real number, not %r" % (r,)) from None
+    params = _lib.DiffusionParams(
+        n=u.shape[0],
+        r=r,
+        steps=_integer(steps, "steps", -_INT64_MAX - 1, _INT64_MAX),
+        threads=_integer(threads, "threads", -_INT_MAX - 1, _INT_MAX),
+    )
+    k = _kernel_id("diffusion", kernel)
+    ptr = u.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
+    _check(_lib.lib().hpl_diffusion_solve(k, ctypes.byref(params), ptr))
+    return u
+
+
+def triangles(N, kernel="euclid", threads=1):
+    """Count right triangles with integer sides a <= b < c by perimeter p < N.
+
+    Returns (counts, best_p, best_count): counts is a uint32 ndarray of N
+    values (counts[p] for p = 0..N-1); best_p the p with the most triangles
+    (smallest on ties, 0 if none), best_count its count.
+    Raises ValueError (N outside [1, 4e9], threads outside [1, 4096], unknown
+    kernel: the C library's message), TypeError, MemoryError,
+    KernelUnavailable."""
+    N = _integer(N, "N", -_INT64_MAX - 1, _INT64_MAX)
+    threads = _integer(threads, "threads", -_INT_MAX - 1, _INT_MAX)
+    k = _kernel_id("triangles", kernel)
+    lib = _lib.lib()
+    best_p = ctypes.c_int64()
+    best_count = ctypes.c_uint32()
+    if 1 <= N <= _lib.TRIANGLES_N_MAX:
+        counts = np.empty(N, dtype=np.uint32)
+        ptr = counts.ctypes.data_as(ctypes.POINTER(ctypes.c_uint32))
+    else:
+        # Out of range: let the library say so (it checks N before counts).
+        counts, ptr = None, None
+    _check(lib.hpl_triangles_count(k, N, threads, ptr, ctypes.byref(best_p), ctypes.byref(best_count)))
+    return counts, int(best_p.value), int(best_count.value)
+
+
+def kernels(workload):
+    """{name: (available, why)} for every kernel of 'diffusion' or 'triangles'
+    in this library, in id order; why is "" for available kernels, else the
+    library's reason.  Besides asking hpl_*_kernel_available, each built
+    kernel is probed with the smallest problem (n = 3, one step; N = 1), so a
+    kernel that is registered but answers EUNAVAILABLE is reported as such."""
+    lib = _lib.lib()
+    if workload == "diffusion":
+        name_of, available = lib.hpl_diffusion_kernel_name, lib.hpl_diffusion_kernel_available
+    elif workload == "triangles":
+        name_of, available = lib.hpl_triangles_kernel_name, lib.hpl_triangles_kernel_available
+    else:
+        raise ValueError("unknown workload %r (allowed: 'diffusion', 'triangles')" % (workload,))
+    result = {}
+    k = 0
+    while True:
+        name = name_of(k)
+        if name is None:  # past the last kernel id
+            break
+        why = ctypes.c_char_p()
+        ok = bool(available(k, ctypes.byref(why)))
+        reason = (why.value or b"").decode()
+        if ok:
+            status = _probe(workload, k)
+            if status != _lib.OK:
+                ok, reason = False, _lib.last_error() or _lib.status_name(status)
+        result[name.decode()] = (ok, reason)
+        k += 1
+    return result
+
+
+def _probe(workload, k):
+    """Run kernel k on the smallest valid problem; return its hpl_status."""
+    lib = _lib.lib()
+    if workload == "diffusion":
+        u = (ctypes.c_double * 3)(0.0, 1.0, 0.0)
+        params = _lib.DiffusionParams(n=3, r=0.25, steps=1, threads=1)
+        return lib.hpl_diffusion_solve(k, ctypes.byref(params), u)
+    counts = (ctypes.c_uint32 * 1)()
+    return lib.hpl_triangles_count(k, 1, 1, counts, None, None)
+
+
+def version():
+    """Version of the loaded libhpcladder ("MAJOR.MINOR.PATCH")."""
+    return _lib.lib().hpl_version().decode()

@@ -1,0 +1,40 @@
+"""hpcladder.rungs - the Python rungs of the ladder, one module per rung id.
+
+Each module is a program that follows the rung protocol v1:
+
+    python -m hpcladder.rungs.<module> diffusion|triangles [options] --json
+
+(module = id with '-' -> '_').  The py-pypy rung is py_vanilla run by PyPy,
+best as a file so that PyPy needs nothing from this package's environment:
+
+    pypy3 $(python -c "import hpcladder.rungs as r; print(r.script_path('py-vanilla'))") triangles --N 1000 --json
+
+Standard library only: this package is imported by PyPy too.
+"""
+import os
+
+# id -> workloads the module implements
+RUNGS = {
+    "py-vanilla": ("diffusion", "triangles"),
+    "py-numpy": ("diffusion", "triangles"),
+    "py-numpy-prealloc": ("diffusion",),
+    "py-numba": ("diffusion", "triangles"),
+    "py-cython": ("diffusion", "triangles"),
+    "py-cython-untyped": ("triangles",),
+    "py-ctypes": ("diffusion", "triangles"),
+    "py-multiprocessing": ("triangles",),
+    "py-mpi4py": ("triangles",),
+}
+
+
+def module_name(rung):
+    """'py-numpy' -> 'hpcladder.rungs.py_numpy'."""
+    if rung not in RUNGS:
+        raise KeyError("unknown Python rung %r (known: %s)" % (rung, ", ".join(RUNGS)))
+    return "%s.%s" % (__name__, rung.replace("-", "_"))
+
+
+def script_path(rung):
+    """Path of the rung's .py file, runnable as `INTERPRETER PATH workload ...`."""
+    module_name(rung)  # validates the id
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), rung.replace("-", "_") + ".py")

@@ -1,0 +1,363 @@
+"""hpcladder.rungs._protocol - what every Python rung shares: the command
+line of the rung protocol v1 (shared with hpcladder-c and the harness), the
+timing loop, the result summaries, the .npy output and the JSON record.
+
+Standard library only, at module level and below: the py-vanilla rung runs
+under PyPy without NumPy and writes its .npy files through write_npy().
+
+A rung module calls main() with one function per workload it implements:
+
+    def main(argv=None):
+        return _protocol.main("py-numpy", argv,
+                              diffusion=lambda a: _protocol.run_diffusion("py-numpy", a, diffuse, np.array),
+                              triangles=lambda a: _protocol.run_triangles("py-numpy", a, count))
+
+Exit codes: 0 the rung ran, 2 usage error (argparse), 3 SKIPPED (a tool is
+missing: the JSON record says which and how to install it), anything else
+(an exception: 1) FAILED.
+"""
+import argparse
+import json
+import math
+import platform
+import statistics
+import struct
+import sys
+import time
+from array import array
+
+SKIPPED_EXIT = 3
+WORKLOADS = ("diffusion", "triangles")
+
+# The warm-up call is untimed and reported as warmup_seconds.  It runs the
+# same kernel on a reduced problem: that is enough to trigger every JIT /
+# import / first-touch cost (Numba compiles per type signature, not per size)
+# without doubling the cost of a slow rung.
+WARMUP_STEPS = 2
+WARMUP_N = 100
+
+# The talk's sizes are the defaults; the harness always passes its own.
+DEFAULT_N, DEFAULT_STEPS, DEFAULT_R, DEFAULT_TRIANGLES_N = 100000, 2000, 0.1, 1000
+
+
+# ---- missing tools -----------------------------------------------------------
+
+class ToolMissing(ImportError):
+    """A rung's tool (Numba, mpi4py, a Cython module, libhpcladder) is not
+    importable.  reason says what failed, install how to get it."""
+
+    def __init__(self, reason, install):
+        ImportError.__init__(self, reason)
+        self.reason = reason
+        self.install = install
+
+
+def skip(reason, install, rung=None, workload=None):
+    """Report the rung as SKIPPED (a JSON record on stdout) and exit with 3."""
+    if workload is None and len(sys.argv) > 1 and sys.argv[1] in WORKLOADS:
+        workload = sys.argv[1]
+    record = {"skipped": reason, "install": install}
+    if rung:
+        record["rung"] = rung
+    if workload:
+        record["workload"] = workload
+    print(json.dumps(record), flush=True)
+    sys.exit(SKIPPED_EXIT)
+
+
+class requires(object):
+    """Guard the import of a rung's tool:
+
+        with _protocol.requires(__name__, "py-numba", "Numba", "pip install numba"):
+            import numba
+
+    On failure, a rung run as a program (__name__ == "__main__") exits with
+    the SKIPPED record; a rung imported as a module (tests, the harness)
+    raises ToolMissing instead.  OSError and RuntimeError count too: a
+    binding can import but fail to load its shared library (mpi4py without
+    libmpi)."""
+
+    def __init__(self, module_name, rung, what, install):
+        self.module_name, self.rung, self.what, self.install = module_name, rung, what, install
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None or not issubclass(exc_type, (ImportError, OSError, RuntimeError)):
+            return False
+        reason = "%s is not available: %s" % (self.what, exc)
+        if self.module_name == "__main__":
+            skip(reason, self.install, rung=self.rung)
+        raise ToolMissing(reason, self.install) from exc
+
+
+# ---- inputs and summaries ------------------------------------------------------
+
+def gaussian(n):
+    """The talk's initial field as a list: exp(-(i - n/2)^2/100000), computed
+    exactly as hpl_diffusion_init_gaussian does (same operations, same libm
+    exp), so every rung starts from the C library's field to the bit."""
+    half = n / 2.0
+    out = []
+    for i in range(n):
+        x = float(i) - half
+        out.append(math.exp(-(x * x) / 100000.0))
+    return out
+
+
+def _as_list(values):
+    """A plain list of Python numbers (ndarray, array.array, list...)."""
+    tolist = getattr(values, "tolist", None)
+    return tolist() if tolist is not None else list(values)
+
+
+def diffusion_summary(values):
+    """{"sum", "max", "l2"} of a field: sum and l2 = sqrt(sum u^2) with
+    math.fsum (correctly rounded, so independent of summation order)."""
+    u = _as_list(values)
+    return {
+        "sum": math.fsum(u),
+        "max": max(u) if u else 0.0,
+        "l2": math.sqrt(math.fsum(v * v for v in u)),
+    }
+
+
+def best_perimeter(counts):
+    """The talk's selection: (p, count) of the largest count, smallest p on
+    ties (strictly greater wins), (0, 0) if there is no triangle."""
+    best_p, best_count = 0, 0
+    for p, c in enumerate(counts):
+        if c > best_count:
+            best_p, best_count = p, c
+    return best_p, best_count
+
+
+def triangles_summary(counts):
+    """{"best_p", "best_count", "checksum", "total"} of a counts array;
+    checksum = sum of (p+1)*counts[p] modulo 2^64, like hpl_triangles_checksum."""
+    c = [int(v) for v in _as_list(counts)]
+    best_p, best_count = best_perimeter(c)
+    checksum = sum((p + 1) * v for p, v in enumerate(c)) % (1 << 64)
+    return {"best_p": best_p, "best_count": best_count, "checksum": checksum, "total": sum(c)}
+
+
+# ---- .npy output without NumPy -----------------------------------------------
+
+def _typecode(kind):
+    """array.array type code for '<f8' or '<u4' on this platform."""
+    if kind == "<f8":
+        return "d"
+    for code in ("I", "L"):
+        if array(code).itemsize == 4:
+            return code
+    raise RuntimeError("no 4-byte unsigned array type on this platform")
+
+
+def write_npy(path, values, kind):
+    """Write a 1-D .npy file (format 1.0) of dtype kind ('<f8' or '<u4').
+
+    The header is written by hand, so this works without NumPy (PyPy): magic,
+    version, header length, then a dict literal padded with spaces so that the
+    data starts on a 64-byte boundary, as numpy.save does."""
+    astype = getattr(values, "astype", None)
+    if astype is not None:  # an ndarray: let NumPy lay the bytes out
+        data = astype(kind).tobytes()
+        n = len(values)
+    else:
+        arr = array(_typecode(kind), values)
+        if sys.byteorder == "big":
+            arr.byteswap()
+        data = arr.tobytes()
+        n = len(arr)
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': (%d,), }" % (kind, n)
+    pad = (64 - (10 + len(header) + 1) % 64) % 64
+    header = header + " " * pad + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00")
+        f.write(struct.pack("<H", len(header)))
+        f.write(header.encode("latin1"))
+        f.write(data)
+
+
+# ---- command line ------------------------------------------------------------------
+
+def _positive_int(text):
+    v = int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError("must be >= 1, got %s" % text)
+    return v
+
+
+def _nonnegative_int(text):
+    v = int(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError("must be >= 0, got %s" % text)
+    return v
+
+
+def _size(text):
+    """An integer that may be written 1e5 (the talk's way)."""
+    try:
+        return int(text)
+    except ValueError:
+        v = float(text)
+        if v != int(v):
+            raise argparse.ArgumentTypeError("not an integer: %s" % text)
+        return int(v)
+
+
+def _r_value(text):
+    v = float(text)
+    if not 0.0 < v <= 0.5:
+        raise argparse.ArgumentTypeError("r = %s is unstable or invalid: r must be in (0, 0.5]" % text)
+    return v
+
+
+def parse_args(rung, argv, workloads, add_options=None):
+    """Parse `RUNG diffusion|triangles ...` (the protocol's options).
+    add_options(subparser, workload) may add rung-specific options."""
+    module = rung.replace("-", "_")
+    ap = argparse.ArgumentParser(
+        prog="python -m hpcladder.rungs.%s" % module,
+        description="hpcladder rung %s (rung protocol v1)" % rung)
+    sub = ap.add_subparsers(dest="workload", metavar="WORKLOAD")
+    sub.required = True
+    for w in workloads:
+        p = sub.add_parser(w, help="run the %s workload" % w)
+        p.add_argument("--repeats", type=_positive_int, default=3, help="timed repeats (default 3)")
+        p.add_argument("--threads", type=_positive_int, default=1,
+                       help="degree of parallelism (ignored by serial rungs)")
+        p.add_argument("--json", action="store_true", help="print the JSON record on stdout")
+        if w == "diffusion":
+            p.add_argument("--n", type=_size, default=DEFAULT_N, help="points incl. both ends (>= 3)")
+            p.add_argument("--steps", type=_size, default=DEFAULT_STEPS, help="time steps (>= 0)")
+            p.add_argument("--r", type=_r_value, default=DEFAULT_R, help="kappa*dt/dx^2 in (0, 0.5]")
+            p.add_argument("--init", choices=["gaussian"], default="gaussian", help="initial field")
+            p.add_argument("--output", metavar="PATH.npy", help="write the final field (float64 .npy)")
+        else:
+            p.add_argument("--N", type=_size, default=DEFAULT_TRIANGLES_N, help="perimeters p < N (>= 1)")
+            p.add_argument("--counts", metavar="PATH.npy", help="write counts[0..N-1] (uint32 .npy)")
+        if add_options is not None:
+            add_options(p, w)
+    args = ap.parse_args(argv)
+    if args.workload == "diffusion":
+        if args.n < 3:
+            ap.error("--n %d is too small: n must be >= 3" % args.n)
+        if args.steps < 0:
+            ap.error("--steps %d is negative" % args.steps)
+    elif args.N < 1:
+        ap.error("--N %d is out of range: N must be >= 1" % args.N)
+    return args
+
+
+def main(rung, argv=None, diffusion=None, triangles=None, add_options=None):
+    """Parse the command line and run the chosen workload; returns the exit code."""
+    handlers = {"diffusion": diffusion, "triangles": triangles}
+    workloads = [w for w in WORKLOADS if handlers[w] is not None]
+    args = parse_args(rung, argv, workloads, add_options)
+    return handlers[args.workload](args) or 0
+
+
+# ---- timing and the record ---------------------------------------------------------
+
+def _python():
+    return "%s %s" % (platform.python_implementation(), platform.python_version())
+
+
+def _timing(seconds, warmup):
+    return {
+        "seconds": seconds,
+        "seconds_min": min(seconds),
+        "seconds_median": statistics.median(seconds),
+        "warmup_seconds": warmup,
+    }
+
+
+def emit(args, record, result):
+    """Write the result file (--output / --counts) and print the record:
+    one JSON line with --json, else a short human line."""
+    if args.workload == "diffusion":
+        if args.output:
+            write_npy(args.output, result, "<f8")
+    elif args.counts:
+        write_npy(args.counts, result, "<u4")
+    if args.json:
+        print(json.dumps(record, separators=(",", ":")), flush=True)
+    else:
+        keys = ("sum", "max", "l2") if args.workload == "diffusion" else ("best_p", "best_count", "checksum")
+        print("%s %s: min %.6g s, median %.6g s over %d repeats; %s" % (
+            record["rung"], record["workload"], record["seconds_min"], record["seconds_median"],
+            len(record["seconds"]), ", ".join("%s=%r" % (k, record[k]) for k in keys)), flush=True)
+
+
+def run_diffusion(rung, args, solve, prepare=list, extra=None, reduce_time=None, root=True):
+    """Time solve(state, r, steps) -> final field on the talk's Gaussian.
+
+    prepare(u0_list) makes the rung's own copy of the initial field before
+    each call (untimed); solve may advance it in place and must return the
+    final field.  reduce_time(seconds) combines timings across processes
+    (MPI: max over ranks); only the root process writes and prints."""
+    u0 = gaussian(args.n)
+    warm_steps = min(args.steps, WARMUP_STEPS)
+    state = prepare(u0)
+    t0 = time.perf_counter()
+    solve(state, args.r, warm_steps)
+    warmup = time.perf_counter() - t0
+    seconds, result = [], None
+    for _ in range(args.repeats):
+        state = prepare(u0)
+        t0 = time.perf_counter()
+        result = solve(state, args.r, args.steps)
+        seconds.append(time.perf_counter() - t0)
+    if reduce_time is not None:
+        warmup = reduce_time(warmup)
+        seconds = [reduce_time(t) for t in seconds]
+    if not root:
+        return 0
+    if len(result) != args.n:
+        raise RuntimeError("rung %s returned %d values for n = %d" % (rung, len(result), args.n))
+    record = {"workload": "diffusion", "rung": rung, "n": args.n, "steps": args.steps, "r": args.r,
+              "repeats": args.repeats, "threads": args.threads}
+    record.update(_timing(seconds, warmup))
+    record["warmup"] = "same kernel, %d steps" % warm_steps
+    record.update(diffusion_summary(result))
+    record["python"] = _python()
+    record.update(extra or {})
+    emit(args, record, result)
+    return 0
+
+
+def run_triangles(rung, args, count, extra=None, reduce_time=None, root=True, sync=None):
+    """Time count(N) -> counts[0..N-1] (a sequence of N ints); as
+    run_diffusion for warm-up, reduce_time and root.  sync(), if given, runs
+    untimed before every call (MPI: a barrier, so that ranks start together)."""
+    warm_n = min(args.N, WARMUP_N)
+    if sync is not None:
+        sync()
+    t0 = time.perf_counter()
+    count(warm_n)
+    warmup = time.perf_counter() - t0
+    seconds, result = [], None
+    for _ in range(args.repeats):
+        if sync is not None:
+            sync()
+        t0 = time.perf_counter()
+        result = count(args.N)
+        seconds.append(time.perf_counter() - t0)
+    if reduce_time is not None:
+        warmup = reduce_time(warmup)
+        seconds = [reduce_time(t) for t in seconds]
+    if not root:
+        return 0
+    if len(result) != args.N:
+        raise RuntimeError("rung %s returned %d counts for N = %d" % (rung, len(result), args.N))
+    record = {"workload": "triangles", "rung": rung, "N": args.N, "repeats": args.repeats,
+              "threads": args.threads}
+    record.update(_timing(seconds, warmup))
+    record["warmup"] = "same kernel, N = %d" % warm_n
+    record.update(triangles_summary(result))
+    record["python"] = _python()
+    record.update(extra or {})
+    emit(args, record, result)
+    return 0

@@ -1,0 +1,240 @@
+"""The Python API (hpcladder.diffusion / triangles / kernels), its error
+paths, the library loader, and hpcladder.slow against hand-known values."""
+import ctypes
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import hpcladder
+from hpcladder import _lib, api, slow
+
+# ---- slow: the reference, against values known by hand -------------------------
+
+
+@pytest.mark.parametrize("N,best_p,best_count", [(1000, 840, 8), (5000, 4620, 13), (13, 12, 1), (12, 0, 0)])
+def test_slow_triangles_known_answers(N, best_p, best_count):
+    counts, p, c = slow.triangles(N)
+    assert (p, c) == (best_p, best_count)
+    assert counts.dtype == np.uint32 and counts.shape == (N,)
+
+
+def test_slow_triangles_known_counts():
+    counts = slow.triangles(200)[0]
+    assert counts[120] == 3  # the talk: (20,48,52), (24,45,51), (30,40,50)
+    assert counts[12] == 1 and counts[30] == 1 and counts[60] == 2  # (3,4,5); (5,12,13); (10,24,26),(15,20,25)
+    assert counts[:12].sum() == 0 and counts[13] == 0
+    assert all(counts[p] == 0 for p in range(1, 200, 2))  # a right triangle's perimeter is even
+
+
+@pytest.mark.parametrize("n,k,r,steps", [(101, 1, 0.1, 200), (64, 5, 0.5, 40), (1000, 3, 0.25, 1000)])
+def test_slow_diffusion_sine_decay(n, k, r, steps):
+    """A discrete sine mode is an eigenvector of the scheme: after s steps it
+    is exactly factor^s times itself."""
+    u0 = slow.sine_mode(n, k)
+    u = slow.diffusion(u0, r, steps)
+    expected = slow.sine_factor(n, k, r) ** steps * u0
+    assert np.max(np.abs(u - expected)) <= 1e-12 * np.max(np.abs(u0))
+    assert u[0] == 0.0 and u[-1] == 0.0
+
+
+def test_slow_diffusion_basics():
+    u0 = np.array([1.0, 0.0, 0.0, 0.0, 2.0])
+    u1 = slow.diffusion(u0, 0.5, 1)
+    assert u1.tolist() == [1.0, 0.5, 0.0, 1.0, 2.0]  # hand-computed
+    assert u0.tolist() == [1.0, 0.0, 0.0, 0.0, 2.0]  # input untouched
+    assert slow.diffusion(u0, 0.1, 0).tolist() == u0.tolist()
+    # Steady state of fixed ends 1 and 2: the straight line between them.
+    line = slow.diffusion(u0, 0.5, 2000)
+    assert np.allclose(line, [1.0, 1.25, 1.5, 1.75, 2.0], rtol=0, atol=1e-12)
+
+
+def test_slow_init_fields_match_the_library():
+    lib = _lib.lib()
+    for n in (3, 17, 1000, 100001):
+        c = np.empty(n)
+        assert lib.hpl_diffusion_init_gaussian(n, c.ctypes.data_as(ctypes.POINTER(ctypes.c_double))) == 0
+        assert np.array_equal(slow.gaussian(n), c)
+    for n, k in ((3, 1), (100, 7), (1001, 999)):
+        c = np.empty(n)
+        assert lib.hpl_diffusion_init_sine(n, k, c.ctypes.data_as(ctypes.POINTER(ctypes.c_double))) == 0
+        assert np.array_equal(slow.sine_mode(n, k), c)
+        assert slow.sine_factor(n, k, 0.1) == lib.hpl_diffusion_sine_factor(n, k, 0.1)
+
+
+def test_compare_diffusion():
+    ref = slow.gaussian(100)
+    assert slow.compare_diffusion(ref.copy(), ref)[0]
+    u = ref.copy()
+    u[37] *= 1 + 1e-9
+    ok, msg = slow.compare_diffusion(u, ref)
+    assert not ok and "i = 37" in msg
+    assert not slow.compare_diffusion(ref[:-1], ref)[0]
+    u[5] = np.nan
+    ok, msg = slow.compare_diffusion(u, ref)
+    assert not ok and "u[5]" in msg
+
+
+def test_compare_triangles():
+    ref = slow.triangles(300)[0]
+    assert slow.compare_triangles(list(ref), ref)[0]
+    bad = ref.copy()
+    bad[240] += 1
+    bad[250] += 1
+    ok, msg = slow.compare_triangles(bad, ref)
+    assert not ok and "p = 240" in msg and "2 of 300" in msg
+    assert not slow.compare_triangles(ref[:-1], ref)[0]
+
+
+def test_checksum_matches_the_library():
+    counts = slow.triangles(1000)[0]
+    c = _lib.lib().hpl_triangles_checksum(counts.ctypes.data_as(ctypes.POINTER(ctypes.c_uint32)), counts.size)
+    assert slow.triangles_summary(counts)["checksum"] == c
+
+
+# ---- the API ------------------------------------------------------------------------
+
+
+def test_kernels():
+    for workload, reference_kernel in (("diffusion", "naive"), ("triangles", "brute")):
+        ks = hpcladder.kernels(workload)
+        assert ks[reference_kernel] == (True, "")
+        for name, (ok, why) in ks.items():
+            assert isinstance(ok, bool) and (ok or why), (name, why)
+    with pytest.raises(ValueError):
+        hpcladder.kernels("nbody")
+
+
+def _available(workload):
+    return [k for k, (ok, _) in hpcladder.kernels(workload).items() if ok]
+
+
+@pytest.mark.parametrize("kernel", _available("diffusion"))
+def test_diffusion_every_kernel(kernel):
+    u0 = slow.gaussian(1000)
+    keep = u0.copy()
+    u = hpcladder.diffusion(u0, 0.1, 50, kernel=kernel, threads=2)
+    assert u is not u0 and np.array_equal(u0, keep)
+    ok, msg = slow.compare_diffusion(u, slow.diffusion(u0, 0.1, 50))
+    assert ok, msg
+
+
+def test_diffusion_naive_is_bit_identical_to_slow():
+    u0 = slow.gaussian(1001)
+    assert np.array_equal(hpcladder.diffusion(u0, 0.1, 100, kernel="naive"), slow.diffusion(u0, 0.1, 100))
+
+
+def test_diffusion_accepts_array_likes():
+    ref = slow.diffusion([0.0, 1.0, 2.0, 0.5], 0.25, 3)
+    for u0 in ([0.0, 1.0, 2.0, 0.5], (0, 1, 2, 0.5), np.array([0, 1, 2, 0.5], dtype=np.float32),
+               np.array([0.0, 9, 1.0, 9, 2.0, 9, 0.5])[::2]):  # a strided view
+        u = hpcladder.diffusion(u0, 0.25, 3, kernel="naive")
+        assert u.dtype == np.float64 and u.flags.c_contiguous and np.array_equal(u, ref)
+
+
+@pytest.mark.parametrize("kernel", _available("triangles"))
+def test_triangles_every_kernel(kernel):
+    counts, best_p, best_count = hpcladder.triangles(1000, kernel=kernel, threads=2)
+    assert counts.dtype == np.uint32 and (best_p, best_count) == (840, 8)
+    ok, msg = slow.compare_triangles(counts, slow.triangles(1000)[0])
+    assert ok, msg
+
+
+def test_triangles_small():
+    counts, best_p, best_count = hpcladder.triangles(1, kernel="brute")
+    assert counts.tolist() == [0] and (best_p, best_count) == (0, 0)
+
+
+# The C library's messages, checked by a fragment of each.
+@pytest.mark.parametrize("call,fragment", [
+    (lambda: hpcladder.diffusion(np.ones(10), 0.0, 1), "r = 0 is unstable or invalid"),
+    (lambda: hpcladder.diffusion(np.ones(10), 0.6, 1), "r = 0.6 is unstable or invalid"),
+    (lambda: hpcladder.diffusion(np.ones(10), float("nan"), 1), "is unstable or invalid"),
+    (lambda: hpcladder.diffusion([1.0, 2.0], 0.1, 1), "n = 2 is too small"),
+    (lambda: hpcladder.diffusion(np.ones(10), 0.1, -1), "steps = -1 is negative"),
+    (lambda: hpcladder.diffusion([0.0, np.inf, 0.0], 0.1, 1), "u[1] = inf is not finite"),
+    (lambda: hpcladder.diffusion([0.0, 1.0, np.nan], 0.1, 1), "u[2] = nan is not finite"),
+    (lambda: hpcladder.diffusion(np.ones(10), 0.1, 1, threads=0), "threads = 0 is out of range"),
+    (lambda: hpcladder.diffusion(np.ones(10), 0.1, 1, kernel="nosuch"), "unknown diffusion kernel 'nosuch'"),
+    (lambda: hpcladder.triangles(0), "N = 0 is out of range"),
+    (lambda: hpcladder.triangles(-5), "N = -5 is out of range"),
+    (lambda: hpcladder.triangles(5 * 10 ** 9), "N = 5000000000 is out of range"),
+    (lambda: hpcladder.triangles(100, threads=0), "threads = 0 is out of range"),
+    (lambda: hpcladder.triangles(100, kernel="nosuch"), "unknown triangles kernel 'nosuch'"),
+])
+def test_errors_carry_the_c_message(call, fragment):
+    with pytest.raises(ValueError) as info:
+        call()
+    assert fragment in str(info.value)
+
+
+def test_errors_from_python_checks():
+    with pytest.raises(ValueError, match="1-D"):
+        hpcladder.diffusion(np.ones((3, 3)), 0.1, 1)
+    with pytest.raises(TypeError):
+        hpcladder.diffusion(np.ones(5), 0.1, 1.5)
+    with pytest.raises(TypeError):
+        hpcladder.diffusion(np.ones(5), "fast", 1)
+    with pytest.raises(TypeError):
+        hpcladder.diffusion(np.ones(5, dtype=complex), 0.1, 1)
+    with pytest.raises(TypeError):
+        hpcladder.diffusion(["a", "b", "c"], 0.1, 1)
+    with pytest.raises(TypeError):
+        hpcladder.diffusion(np.ones(5), 0.1, 1, kernel=1)
+    with pytest.raises(TypeError):
+        hpcladder.triangles(10.0)
+    with pytest.raises(ValueError, match="out of range of the C library's integer type"):
+        hpcladder.diffusion(np.ones(5), 0.1, 1, threads=2 ** 40)
+
+
+def test_status_mapping():
+    """Each hpl_status becomes its exception (ENOMEM cannot be provoked
+    safely through the API, so the mapping is checked directly)."""
+    for status, exc in ((_lib.EINVAL, ValueError), (_lib.ENOMEM, MemoryError), (_lib.EOVERFLOW, OverflowError),
+                        (_lib.EUNAVAILABLE, api.KernelUnavailable), (_lib.EINTERNAL, api.HpcladderError)):
+        with pytest.raises(exc):
+            api._raise(status)
+
+
+def test_missing_library_is_a_clear_import_error(tmp_path):
+    code = ("import hpcladder\n"
+            "try:\n"
+            "    hpcladder.diffusion([0.0, 1.0, 0.0], 0.1, 1)\n"
+            "except ImportError as e:\n"
+            "    print('IMPORTERROR', e)\n")
+    env = dict(os.environ, HPCLADDER_LIB=str(tmp_path / "libnothere.so"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert "IMPORTERROR" in out.stdout and "HPCLADDER_LIB" in out.stdout, out.stdout + out.stderr
+
+
+def test_bundled_files():
+    assert os.path.isfile(hpcladder.library_path())
+    assert os.access(hpcladder.cli_path(), os.X_OK)
+    assert hpcladder.version() == hpcladder.__version__
+
+
+def test_import_needs_no_numpy():
+    """`import hpcladder` (and its rungs package) stays light: PyPy imports it."""
+    code = "import sys; sys.modules['numpy'] = None; import hpcladder, hpcladder.rungs; print(hpcladder.rungs.RUNGS['py-vanilla'])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+
+
+def test_gil_is_released():
+    """The library is loaded as a CDLL (ctypes drops the GIL around each
+    call, unlike PyDLL), and solves from two threads give the same result."""
+    import threading
+
+    assert not _lib.lib()._func_flags_ & ctypes._FUNCFLAG_PYTHONAPI
+    u0 = slow.gaussian(2000)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(hpcladder.diffusion(u0, 0.1, 100, kernel="naive")))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 2 and np.array_equal(results[0], results[1])
+    assert np.array_equal(results[0], slow.diffusion(u0, 0.1, 100))
