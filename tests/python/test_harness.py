@@ -83,12 +83,16 @@ FAKE_RUNG = textwrap.dedent('''
            "seconds_min": min(secs), "seconds_median": sorted(secs)[len(secs) // 2],
            "warmup_seconds": None}
     if a.workload == "diffusion":
-        np.save(a.output, res)
+        if a.mode != "nofile":
+            np.save(a.output, res)
         rec.update(n=a.n, steps=a.steps, r=a.r, sum=float(res.sum()), max=float(res.max()),
                    l2=math.sqrt(float(res @ res)))
     else:
-        np.save(a.counts, res)
-        rec.update(N=a.N)
+        if a.mode != "nofile":
+            np.save(a.counts, res)
+        best = int(np.argmax(res))
+        rec.update(N=a.N, best_p=best, best_count=int(res[best]), total=int(res.sum()),
+                   checksum=sum((p + 1) * int(c) for p, c in enumerate(res)) % 2**64)
     print(json.dumps(rec))
 ''')
 
@@ -152,6 +156,11 @@ def _ladder(tmp_path: Path) -> Path:
         cost = {{ triangles = 1 }}
 
         [[rungs]]
+        id = "fake-nofile"
+        workloads = ["diffusion", "triangles"]
+        command = "{{python}} {{ladder_dir}}/fake_rung.py {{args}} --mode nofile"
+
+        [[rungs]]
         id = "fake-parallel"
         workloads = ["triangles"]
         command = "{{python}} {{ladder_dir}}/fake_rung.py {{args}} --mode good"
@@ -160,7 +169,7 @@ def _ladder(tmp_path: Path) -> Path:
     return lad
 
 
-FAKES = "fake-good,fake-wrong,fake-hang,fake-crash,fake-needs-tool,fake-skip,fake-slow,fake-parallel"
+FAKES = "fake-good,fake-wrong,fake-hang,fake-crash,fake-needs-tool,fake-skip,fake-slow,fake-nofile,fake-parallel"
 
 
 @pytest.fixture(scope="module")
@@ -271,6 +280,13 @@ def test_slow_rung_is_extrapolated_and_marked(run):
     # triangles cannot be scaled down: over budget means SKIPPED, with the prediction
     (t,) = _recs(results, "fake-slow", "triangles")
     assert t["status"] == "SKIPPED" and "predicted" in t["reason"] and "budget" in t["reason"]
+
+
+def test_rung_without_result_file_is_checked_on_its_summary(run):
+    _, _, results, _, _ = run
+    for r in _recs(results, "fake-nofile"):
+        assert r["status"] == "PASSED", r
+        assert r["check"].startswith("summary (no .npy)")
 
 
 def test_parallel_rung_sweeps_workers(run):

@@ -338,6 +338,8 @@ def write_plots(results: dict[str, Any], out: Path) -> tuple[list[str], str]:
         for rid, v in par.items():
             v.sort(key=lambda r: r["workers"])
             ax.plot([r["workers"] for r in v], [r["parallel_speedup"] for r in v], "o-", label=rid)
+        from matplotlib.ticker import MaxNLocator
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("workers (processes / threads / ranks)")
         ax.set_ylabel("speedup vs 1 worker")
         ax.set_title(f"scaling: {k[0]} {size_label(k[0], size_of(rs[0]))}")
@@ -355,11 +357,18 @@ def write_plots(results: dict[str, Any], out: Path) -> tuple[list[str], str]:
             continue
         import numpy as np
         d = np.load(path)
-        x = np.arange(len(d["u0"]))
+        u0, u = d["u0"], d["u"]
+        x = np.arange(len(u0))
         fig, ax = plt.subplots(figsize=(7, 4))
-        ax.plot(x, d["u0"], label="initial u(x)")
-        ax.plot(x, d["u"], label=f"after {f['steps']} steps (r={f['r']})")
-        ax.set_xlabel("i")
+        ax.plot(x, u0, label="initial u(x)")
+        ax.plot(x, u, "--", label=f"after {f['steps']} steps (r={f['r']})")
+        # The talk's Gaussian is narrow (width ~ 300 points of 1e5): show where
+        # the field is, not the flat zeros around it.
+        big = np.nonzero(np.maximum(np.abs(u0), np.abs(u)) > 1e-4 * max(np.max(np.abs(u0)), 1e-300))[0]
+        if len(big):
+            pad = max(10, (big[-1] - big[0]) // 4)
+            ax.set_xlim(max(0, big[0] - pad), min(len(u0) - 1, big[-1] + pad))
+        ax.set_xlabel("i (grid point)")
         ax.set_ylabel("u")
         ax.set_title(f"diffusion n={short_int(f['n'])}: initial and final field (reference)")
         ax.legend()
