@@ -317,6 +317,15 @@ def test_report_files_parse(run):
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_without_matplotlib_plots_are_skipped_with_reason(run, tmp_path, monkeypatch):
+    _, out, results, _, _ = run
+    monkeypatch.setitem(sys.modules, "matplotlib", None)      # import matplotlib -> ImportError
+    plots, note = report.write_all(json.loads(json.dumps(results)), tmp_path)
+    assert plots == [] and "matplotlib is not installed" in note
+    assert "matplotlib is not installed" in (tmp_path / "report.md").read_text()
+    assert not list(tmp_path.glob("*.png"))
+
+
 def test_report_rerenders(run, capsys):
     _, out, _, _, _ = run
     (out / "report.md").unlink()

@@ -69,8 +69,12 @@ def child_env(rung: Rung) -> dict[str, str]:
     """The rung's environment: ours, the rung's `env`, and the package on PYTHONPATH
     so that `python -m hpcladder.rungs.x` works from a source checkout too."""
     env = dict(os.environ)
-    pkg_parent = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = pkg_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    pkg_parent = Path(__file__).resolve().parents[2]
+    # From a source checkout, put the package on the path; an installed
+    # package is found anyway, and site-packages on PYTHONPATH would leak
+    # CPython's extension modules into PyPy.
+    if pkg_parent.name not in ("site-packages", "dist-packages"):
+        env["PYTHONPATH"] = str(pkg_parent) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.update(rung.env)
     return env
 
