@@ -13,7 +13,7 @@ import sys
 from . import _protocol
 
 _INSTALL = "pip install cython, then reinstall hpcladder (pip install .)"
-with _protocol.requires(__name__, "py-cython", "the compiled Cython rung modules", _INSTALL):
+with _protocol.requires(__name__, "py-cython", "the Cython-compiled rung module", _INSTALL):
     import numpy as np
     from . import _cy_diffusion_typed, _cy_triangles_typed
 

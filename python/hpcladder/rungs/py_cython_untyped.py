@@ -7,7 +7,7 @@ import sys
 from . import _protocol
 
 _INSTALL = "pip install cython, then reinstall hpcladder (pip install .)"
-with _protocol.requires(__name__, "py-cython-untyped", "the compiled Cython rung modules", _INSTALL):
+with _protocol.requires(__name__, "py-cython-untyped", "the Cython-compiled rung module", _INSTALL):
     from . import _cy_triangles_untyped
 
 RUNG = "py-cython-untyped"
