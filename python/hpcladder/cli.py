@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -168,9 +169,20 @@ def cmd_run(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
     cfg = RunConfig(ladder=ladder, preset=ladder.presets[args.preset], workloads=workloads,
                     rung_ids=rung_ids, out=out, timeout=args.timeout, argv=sys.argv[1:])
-    out.mkdir(parents=True, exist_ok=True)
     progress = make_progress()
     session = Session(cfg, progress, writer=lambda res: report.write_incremental(res, out))
+    if not session.tasks():
+        ap.error(f"run: nothing to run: preset {args.preset!r} has no sizes for --workload {args.workload} "
+                 f"or no selected rung runs it")
+    out.mkdir(parents=True, exist_ok=True)
+    # The rungs run in sessions of their own (so that a timeout kills a whole
+    # process tree), which also shields them from the terminal's signals:
+    # turn SIGTERM/SIGHUP into the Ctrl-C path, which kills the running rung
+    # and keeps what was measured.
+    def _interrupt(signum, frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
     try:
         results = session.run()
     finally:

@@ -334,6 +334,45 @@ def test_report_rerenders(run, capsys):
     assert "fake-good" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_interrupt_keeps_results_and_kills_the_rung(sig, tmp_path):
+    """Ctrl-C (or SIGTERM) in the middle of a hanging rung: the rung's process
+    group dies, what was measured is kept, exit code 130."""
+    import signal
+    import subprocess
+    lad = _ladder(tmp_path)
+    out = tmp_path / "out"
+    env = dict(os.environ)
+    pkg_parent = str(Path(cli.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = pkg_parent + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.Popen([sys.executable, "-m", "hpcladder.cli", "run", "--ladder", str(lad), "--preset", "tiny",
+                             "--workload", "triangles", "--rungs", "fake-good,fake-hang", "--timeout", "60",
+                             "--out", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pidfile = tmp_path / "hang.pid"
+    for _ in range(200):                       # wait until the hanging rung is running
+        if pidfile.exists() and pidfile.read_text():
+            break
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("the hanging rung never started: " + proc.communicate()[1])
+    proc.send_signal(getattr(signal, sig))
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    res = json.loads((out / "results.json").read_text())
+    assert res["meta"]["interrupted"] is True
+    assert [r["rung"] for r in res["records"]] == ["fake-good"]
+    assert res["records"][0]["status"] == "PASSED"
+    assert (out / "report.md").exists() and "Interrupted" in (out / "report.md").read_text()
+    child = int(pidfile.read_text())
+    for _ in range(50):
+        if not os.path.exists(f"/proc/{child}") or "Z" in open(f"/proc/{child}/status").read().split("State:")[1][:4]:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the hanging rung's child {child} survived the interrupt")
+
+
 # ------------------------------------------------------------------ pieces
 
 def test_parse_record_takes_last_json_object():
