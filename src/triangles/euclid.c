@@ -107,11 +107,16 @@ static uint64_t round64(uint64_t bytes)
 
 /* Number of pairs m > n >= 1 of opposite parity with m(m + n) < x, coprime
  * or not: an upper bound on the primitives below x (about 8/pi^2 of it is
- * coprime).  O(sqrt(x)). */
+ * coprime).  Every m with m(2m - 1) < x has all its floor(m/2) values of n,
+ * and those sum to floor(K^2/4) for m <= K; the rest are counted one m at a
+ * time: O(0.3 sqrt(x)). */
 static uint64_t pairs_below(uint64_t x)
 {
-    uint64_t total = 0;
-    for (uint64_t m = 2; m * (m + 1) < x; m++) {
+    uint64_t K = isqrt(x / 2); /* K(2K - 1) < x; the loop finds the largest */
+    while ((K + 1) * (2 * K + 1) < x)
+        K++;
+    uint64_t total = K * K / 4;
+    for (uint64_t m = K + 1 > 2 ? K + 1 : 2; m * (m + 1) < x; m++) {
         uint64_t nmax = (x - 1) / m - m; /* largest n with m(m+n) < x */
         if (nmax > m - 1)
             nmax = m - 1;
@@ -142,7 +147,8 @@ static work_layout layout(uint64_t H, uint64_t chunk)
 /* Add 1 at tally[s0 - gl] for every primitive half-perimeter gl <= s0 < gh.
  * *m0: no m below it reaches gl; start with 2, call with increasing gl.
  *
- * Coprimality is sieved (a gcd per pair cost 0.3 of 0.5 s at N = 1e8):
+ * Coprimality is sieved (a binary gcd per pair made phase 1 take 0.45 s
+ * of 0.52 s at N = 1e8 here; sieved it takes 0.14 s):
  * every opposite-parity n gets +1, then for every squarefree odd divisor
  * d > 1 of m, mu(d) is added at the n divisible by d, so that n is left
  * with sum of mu(d) over d | gcd(m, n): 1 if coprime, else 0.  (Even d
@@ -152,8 +158,13 @@ static void tally_block(const odd_primes *t, uint64_t gl, uint64_t gh, uint32_t 
 {
     /* m reaches at most m(2m - 1) (n = m - 1): skip the m that cannot
      * reach this block, for this and every later block. */
-    while (*m0 * (2 * *m0 - 1) < gl)
-        (*m0)++;
+    if (*m0 * (2 * *m0 - 1) < gl) {
+        const uint64_t r = isqrt(gl / 2); /* r(2r - 1) < gl: a safe start */
+        if (*m0 < r)
+            *m0 = r;
+        while (*m0 * (2 * *m0 - 1) < gl)
+            (*m0)++;
+    }
     for (uint64_t m = *m0; m * (m + 1) < gh; m++) {
         /* gl, gh <= 2e9 and m < 2^16: 32-bit divisions are exact and fast */
         uint64_t c = ((uint32_t)gl + (uint32_t)m - 1) / (uint32_t)m; /* n >= ceil(gl/m) - m */
