@@ -213,10 +213,29 @@ static uint64_t lower_bound(const uint32_t *P, uint64_t first, uint64_t last, ui
     return first;
 }
 
+/* First index i in [first, last) with P[i] >= x, where P[last] >= x (or
+ * last is the end): searched back from last by doubling steps, then
+ * bisected, so O(log(last - i)) and cache-friendly when i is near last. */
+static uint64_t gallop_down(const uint32_t *P, uint64_t first, uint64_t last, uint64_t x)
+{
+    uint64_t hi = last, step = 1;
+    while (hi - first > step && P[hi - step] >= x) {
+        hi -= step; /* P[hi..] >= x still */
+        step *= 2;
+    }
+    return lower_bound(P, hi - first > step ? hi - step : first, hi, x);
+}
+
 /* ---- building blocks shared with openmp.c ---------------------------------
  * Protocol: P = hpl_euclid_stored(N) ... ; build the table once; generate
  * [0, F) in ranges, concatenate them, append the sentinel UINT32_MAX; then
  * count [0, H) in ranges.  Nothing but count_range writes counts. */
+
+/* floor(sqrt(x)), x < 2^62. */
+HPL_INTERNAL uint64_t hpl_euclid_isqrt(uint64_t x)
+{
+    return isqrt(x);
+}
 
 /* The half-perimeter limits: *H (count ranges cover [0, H)) and *F
  * (generate ranges cover [0, F)). */
@@ -325,8 +344,13 @@ HPL_INTERNAL void hpl_euclid_count_range(int64_t N, const void *table, const uin
         /* Large stored primitives by multiplier k; k * S >= e: no hit. */
         for (uint64_t k = 1; k * S < e; k++) {
             if (k > kready) {
-                const uint64_t from = (b + k - 1) / k; /* k * s0 >= b */
-                cursor[k] = lower_bound(P, nsmall, nP, from > S ? from : S);
+                /* First s0 >= S with k * s0 >= b.  Run k-1 has already
+                 * passed s0 >= b/(k-1) >= b/k, so the answer lies just
+                 * below cursor[k-1]: a short search back from there (a
+                 * range starting high up has ~0.4 sqrt(H) runs to set). */
+                const uint64_t from = (b + k - 1) / k;
+                const uint64_t x = from > S ? from : S;
+                cursor[k] = k == 1 ? lower_bound(P, nsmall, nP, x) : gallop_down(P, nsmall, cursor[k - 1], x);
                 kready = k;
             }
             const uint64_t last = (e - 1) / k; /* k * s0 < e */
