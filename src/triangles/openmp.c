@@ -1,25 +1,25 @@
 /* openmp.c - the euclid kernel over OpenMP threads.
  *
- * Both phases of euclid.c split the half-perimeter axis into disjoint
- * ranges, one per worker, so no thread ever writes where another does and
- * no atomics are needed:
- *  1. each worker generates the sorted primitives of its slice of [0, F)
+ * Both phases of euclid.c cut the half-perimeter axis into disjoint
+ * ranges, so no thread ever writes where another does and no atomics are
+ * needed:
+ *  1. each thread generates the sorted primitives of its slice of [0, F)
  *     into its own stretch of P (sized by an upper bound); one thread then
  *     closes the gaps, so P is the same sorted array as in euclid;
- *  2. each worker counts its slice of [0, H) (perimeters 2*lo .. 2*hi-1),
- *     reading the shared P, and writes only that part of counts.
- * The result does not depend on how the ranges are cut, so any number of
- * threads gives euclid's counts exactly.
+ *  2. the threads count pieces of [0, H) (half-perimeters lo..hi-1, i.e.
+ *     perimeters 2lo..2hi-1), reading the shared P, each writing only its
+ *     piece of counts.  The cost per half-perimeter grows along the axis
+ *     (at N = 1e8 the upper half took 1.6x the lower half: it also tallies
+ *     the primitives above F), so there are 4 pieces per thread, handed
+ *     out dynamically.
+ * No result depends on how the ranges are cut, so every thread count gives
+ * euclid's counts exactly.
  *
- * Threads: `threads`, but no more than ranges of at least
- * max(256, 8 sqrt(H)) half-perimeters (a range costs ~sqrt(H) set-up;
- * more threads would only share out set-up).  Phase 1 gives each thread
- * one slice; phase 2, whose cost per half-perimeter grows along the axis
- * (the top half also tallies the primitives above F), hands out 4 pieces
- * per thread dynamically (at N = 1e8 the upper half of phase 2 took 1.6x
- * the time of the lower half).  The team may be smaller than asked (OMP_THREAD_LIMIT,
- * nesting): a thread then takes several slices in turn.  The global OpenMP
- * settings are never changed. */
+ * Threads: `threads`, but no more than there are ranges of at least
+ * max(256, 8 sqrt(H)) half-perimeters, as a range costs ~sqrt(H) set-up.
+ * The team may be smaller than asked (OMP_THREAD_LIMIT, nesting): a thread
+ * then takes several slices in turn.  The global OpenMP settings are never
+ * changed. */
 #include "backend.h"
 
 #include <omp.h>
@@ -37,7 +37,7 @@ HPL_INTERNAL uint64_t hpl_euclid_generate(int64_t N, const void *table, uint64_t
 HPL_INTERNAL void hpl_euclid_count_range(int64_t N, const void *table, const uint32_t *P, uint64_t nP,
                                          uint64_t lo, uint64_t hi, void *work, uint32_t *counts);
 
-/* Fewest half-perimeters per range, at least (512 perimeters). */
+/* Fewest half-perimeters per range (512 perimeters). */
 #define OPENMP_MIN_CHUNK ((uint64_t)256)
 /* Phase 2 pieces per thread. */
 #define OPENMP_PIECES 4
