@@ -9,11 +9,12 @@
 #include "backend.h"
 
 /* Count for one perimeter p < 4e9.  p^2 < 1.6e19 < 2^64, so all products
- * fit in uint64_t; no signed value ever overflows. */
+ * fit in uint64_t.  The count is at most the number of a < p / 3, below
+ * 1.4e9, so uint32_t holds it. */
 static uint32_t direct_one(uint64_t p)
 {
-    /* Odd p: p^2 is odd and never divisible by 2q.  (Equivalently a, b, c of
-     * a right triangle are never all odd, so a + b + c is even.) */
+    /* Odd p: p^2 is odd and never divisible by 2q.  (Equivalently, x^2 = x
+     * mod 2 turns a^2 + b^2 = c^2 into a + b = c mod 2: p is even.) */
     if (p % 2 != 0 || p < 12)
         return 0;
     const uint64_t p2 = p * p;
