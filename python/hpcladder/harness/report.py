@@ -85,6 +85,9 @@ def note_of(r: dict[str, Any]) -> str:
     if r.get("extrapolated_from"):
         parts.append(f"extrapolated from {r['extrapolated_from']} steps")
     if r["status"] == PASSED:
+        inner = (r.get("rung_record") or {}).get("inner")
+        if inner:                 # e.g. the Pool maps the Cython function, or the pure-Python one
+            parts.append(f"inner: {inner}")
         if r.get("warmup_seconds") is not None and r["seconds_min"] and r["warmup_seconds"] > 2 * r["seconds_min"]:
             parts.append(f"warm-up {fmt_s(r['warmup_seconds'])}")
         if r.get("parallel_efficiency") is not None and r["workers"] > 1:
