@@ -9,4 +9,6 @@
 
 The rung protocol and the ladder format are documented in docs/protocol.md.
 """
-from .ladder import Ladder, LadderError, Preset, Rung, load_ladder  # noqa: F401
+from .ladder import Ladder, LadderError, Preset, Rung, load_ladder
+
+__all__ = ["Ladder", "LadderError", "Preset", "Rung", "load_ladder"]
