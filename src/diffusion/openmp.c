@@ -1,20 +1,79 @@
-/* openmp.c - placeholder: the openmp kernel is being written; it reports
- * EUNAVAILABLE until then. */
-#include "backend.h"
+/* openmp.c - the tiled kernel over OpenMP threads: the same lane-folded
+ * tiles with ghost zones (stencil.h), as many tiles per thread, one barrier
+ * per period (T steps) instead of one per step.  plan->p.threads threads via
+ * num_threads (the global setting is left alone); with more threads than
+ * tiles the extra threads idle.  Path and arithmetic as in tiled.c. */
+#include "stencil.h"
+
+#include <omp.h>
+
+/* Tunables (overridable for tuning): steps per period, rows (of W doubles)
+ * per tile at most. */
+#ifndef OPENMP_PERIOD
+#define OPENMP_PERIOD 96
+#endif
+#ifndef OPENMP_TILE_ROWS
+#define OPENMP_TILE_ROWS 4096
+#endif
 
 static hpl_status openmp_create(hpl_diffusion_plan *plan)
 {
-    (void)plan;
-    return hpl_fail(HPL_EUNAVAILABLE, "diffusion kernel 'openmp' is not implemented yet");
+    hpl_fold *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return hpl_fail(HPL_ENOMEM, "out of memory allocating the openmp plan");
+    if (hpl_fold_create(f, plan->p.n, hpl_stencil_isa(), OPENMP_PERIOD, OPENMP_TILE_ROWS, plan->p.threads) !=
+        HPL_OK) {
+        free(f);
+        return hpl_fail(HPL_ENOMEM, "out of memory: openmp needs about 3 arrays of n = %lld doubles",
+                        (long long)plan->p.n);
+    }
+    plan->work = f;
+    return HPL_OK;
 }
 
 static hpl_status openmp_execute(hpl_diffusion_plan *plan, double *u)
 {
-    (void)plan; (void)u;
-    return HPL_EUNAVAILABLE;
+    hpl_fold *f = plan->work;
+    int64_t left = plan->p.steps;
+    hpl_fold_run run;
+    if (hpl_fold_begin(f, u, plan->p.r, left, &run)) {
+        int last = 0;
+#pragma omp parallel num_threads(plan->p.threads)
+        {
+            /* every thread walks the same periods; the barrier at the end of
+             * each omp for makes F[cur^1] complete before it is read */
+            int cur = 0;
+            long double carry = 1.0L;
+            double *buf = f->buf + (size_t)omp_get_thread_num() % (size_t)f->nbuf * (size_t)f->buf_len;
+            int64_t mine = left;
+            for (int64_t T; (T = hpl_fold_period(f, &run, mine)) > 0; mine -= T, cur ^= 1) {
+                double unscale = hpl_fold_unscale(&run, T, &carry);
+                /* static,1: tile t runs on thread t % threads, so only
+                 * threads below min(threads, tiles) = nbuf touch a buffer */
+#pragma omp for schedule(static, 1)
+                for (int64_t t = 0; t < f->ntiles; t++)
+                    hpl_fold_tile(f, &run, t, T, unscale, f->F[cur], f->F[cur ^ 1], buf);
+            }
+#pragma omp single
+            {
+                last = cur;
+                left = mine;
+            }
+        }
+        hpl_fold_end(f, f->F[last], u);
+    }
+    /* what the fold did not take: fewer than K steps, or all of them */
+    hpl_stencil_steps(f->isa, u, f->F[0], f->n, plan->p.r, left);
+    return HPL_OK;
 }
 
-static void openmp_destroy(hpl_diffusion_plan *plan) { (void)plan; }
+static void openmp_destroy(hpl_diffusion_plan *plan)
+{
+    hpl_fold_destroy(plan->work);
+    free(plan->work);
+}
+
+static const char *openmp_detail(void) { return hpl_stencil_isa_name(hpl_stencil_isa()); }
 
 const hpl_diffusion_backend hpl_diffusion_openmp = {
     .name = "openmp",
@@ -22,5 +81,5 @@ const hpl_diffusion_backend hpl_diffusion_openmp = {
     .create = openmp_create,
     .execute = openmp_execute,
     .destroy = openmp_destroy,
-    .detail = NULL,
+    .detail = openmp_detail,
 };

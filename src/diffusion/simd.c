@@ -1,20 +1,50 @@
-/* simd.c - placeholder: the simd kernel is being written; it reports
- * EUNAVAILABLE until then. */
-#include "backend.h"
+/* simd.c - the serial loop, vectorised: one step at a time over the whole
+ * field, two arrays and a pointer swap (as serial.c), with AVX-512F, AVX2 or
+ * portable C chosen at run time (stencil.h).  Every path computes naive's
+ * expression u + r*((ur + ul) - 2u) in naive's order, without FMA, so the
+ * result is naive's to the bit on every path.
+ *
+ * Environment: HPCLADDER_SIMD=portable|avx2|avx512 forces a lower path than
+ * the CPU's best (read when a plan is created); a higher or unknown value is
+ * ignored.  .detail reports the path a plan created now would use. */
+#include "stencil.h"
+
+typedef struct simd_work {
+    int isa;   /* path chosen at create */
+    double *b; /* second array, n doubles */
+} simd_work;
 
 static hpl_status simd_create(hpl_diffusion_plan *plan)
 {
-    (void)plan;
-    return hpl_fail(HPL_EUNAVAILABLE, "diffusion kernel 'simd' is not implemented yet");
+    simd_work *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return hpl_fail(HPL_ENOMEM, "out of memory allocating the simd plan");
+    w->b = hpl_alloc((size_t)plan->p.n, sizeof(double));
+    if (w->b == NULL) {
+        free(w);
+        return hpl_fail(HPL_ENOMEM, "out of memory: simd needs a second array of n = %lld doubles",
+                        (long long)plan->p.n);
+    }
+    w->isa = hpl_stencil_isa();
+    plan->work = w;
+    return HPL_OK;
 }
 
 static hpl_status simd_execute(hpl_diffusion_plan *plan, double *u)
 {
-    (void)plan; (void)u;
-    return HPL_EUNAVAILABLE;
+    simd_work *w = plan->work;
+    hpl_stencil_steps(w->isa, u, w->b, plan->p.n, plan->p.r, plan->p.steps);
+    return HPL_OK;
 }
 
-static void simd_destroy(hpl_diffusion_plan *plan) { (void)plan; }
+static void simd_destroy(hpl_diffusion_plan *plan)
+{
+    simd_work *w = plan->work;
+    hpl_free(w->b);
+    free(w);
+}
+
+static const char *simd_detail(void) { return hpl_stencil_isa_name(hpl_stencil_isa()); }
 
 const hpl_diffusion_backend hpl_diffusion_simd = {
     .name = "simd",
@@ -22,5 +52,5 @@ const hpl_diffusion_backend hpl_diffusion_simd = {
     .create = simd_create,
     .execute = simd_execute,
     .destroy = simd_destroy,
-    .detail = NULL,
+    .detail = simd_detail,
 };
