@@ -11,7 +11,7 @@ would take over a minute are skipped; their ratio column then uses an
 estimate scaled from the largest size measured, marked '~'.
 
 Usage: bench/bench.py [--cli build/hpcladder-c] [--repeats 3] [--quick]
-       [--json results.json]
+       [--threads 1,2] [--json results.json]
 Only the Python standard library is needed.
 """
 import argparse
@@ -57,13 +57,18 @@ def main():
     ap.add_argument("--cli", default=os.path.join(HERE, "..", "build", "hpcladder-c"), help="path of hpcladder-c")
     ap.add_argument("--repeats", type=int, default=3, help="timed repeats per case (min is reported)")
     ap.add_argument("--quick", action="store_true", help="talk's n with 5000 steps and smaller N: a smoke run")
+    ap.add_argument("--threads", default=None,
+                    help="comma-separated thread counts for the openmp kernels (default: 1 and min(2, cores))")
     ap.add_argument("--json", help="also write all records to this file")
     a = ap.parse_args()
     if not os.access(a.cli, os.X_OK):
         sys.exit("bench.py: %s not found; build first (cmake -S . -B build && cmake --build build)" % a.cli)
     have = built(a.cli)
     steps = 5000 if a.quick else 50000
-    threads = min(2, os.cpu_count() or 1)
+    if a.threads:
+        thread_counts = [int(t) for t in a.threads.split(",")]
+    else:
+        thread_counts = sorted({1, min(2, os.cpu_count() or 1)})
     records = []
     print("hpcladder bench on %s, %d cores, %s" % (cpu_name(), os.cpu_count(), platform.platform()))
     print()
@@ -71,14 +76,12 @@ def main():
     # ---- diffusion ----
     print("diffusion, n = 100000, %d steps, r = 0.1 (%.0e point updates), min of %d" % (steps, 1e5 * steps, a.repeats))
     print("  %-22s %12s %10s  %s" % ("kernel", "time", "vs naive", "verdict / detail"))
-    cases = [("naive", 1), ("serial", 1), ("simd", 1), ("tiled", 1), ("openmp", 1), ("openmp", threads),
-             ("spectral", 1)]
+    cases = [("naive", 1), ("serial", 1), ("simd", 1), ("tiled", 1)] + [("openmp", t) for t in thread_counts] + [
+        ("spectral", 1)]
     base = None
     for k, t in cases:
         if k not in have:
             print("  %-22s %12s" % (k, "not built"))
-            continue
-        if k == "openmp" and t == 1 and threads == 1:
             continue
         r = run(a.cli, ["diffusion", "--kernel", k, "--n", "100000", "--steps", str(steps), "--threads", str(t)],
                 a.repeats)
@@ -124,8 +127,8 @@ def main():
     last = {}  # kernel -> (N, seconds) of its largest measured size
     for N in Ns:
         brute_time = None
-        for k, t in [("brute", 1), ("direct", 1), ("euclid", 1), ("openmp", 1), ("openmp", threads)]:
-            if k not in have or (k == "openmp" and t == 1 and threads == 1):
+        for k, t in [("brute", 1), ("direct", 1), ("euclid", 1)] + [("openmp", t) for t in thread_counts]:
+            if k not in have:
                 continue
             label = "%s (%d thr)" % (k, t) if k == "openmp" else k
             if k in growth and k in last:
