@@ -18,15 +18,17 @@
  *      point's neighbours sit in the same lane of rows j-1 and j+1 and no
  *      shuffles are needed.  The N - W*m (< W) points left over live after
  *      the rows and are advanced in the halo of lane W-1.
- *    - Period: the rows are split into tiles; a tile plus H = T + W halo rows
- *      on each side is copied into a private buffer (halo rows beyond the
- *      fold come from the neighbouring lane), advanced T steps there and its
- *      centre written back to the other copy of the field (ghost zones: the
- *      valid part of the buffer shrinks by one row per step and side).
+ *    - Period: the rows are split into tiles; a tile plus T + W halo rows on
+ *      the left and 2T + W on the right is copied into a private buffer (halo
+ *      rows beyond the fold come from the neighbouring lane), advanced T
+ *      steps there and its centre written back to the other copy of the
+ *      field (ghost zones: the valid part of the buffer shrinks each step by
+ *      one row on the left, two on the right).
  *    - Sweep: K steps in one pass over the buffer; level s+1 of row x is
- *      computed as soon as level s of row x+1 is, all levels in registers
- *      (the register wavefront), so memory sees one load and one store per
- *      row for K steps.
+ *      computed as soon as level s of row x+2 is, all levels in registers
+ *      (a register wavefront, skewed so that the K updates of one pass are
+ *      independent), so memory sees one load and one store per row for K
+ *      steps.
  *    - Fixed ends: u[0] is row 0 of lane 0 and u[n-1] a halo row of lane W-1;
  *      both are reset to their fixed values after every level.
  *    - Arithmetic: with FMA the "scaled" form.  With w = u * g^s (s = level
@@ -226,7 +228,8 @@ typedef struct hpl_sweep {
 typedef struct hpl_fold {
     int isa, W, K;
     int64_t n, m, rem; /* m rows of W lanes; rem = N - W*m points left over */
-    int64_t T, H;      /* longest period (steps, a multiple of K); halo rows */
+    int64_t T;         /* longest period (steps, a multiple of K) */
+    int64_t H, HR;     /* halo rows left (T + W) and right (2T + W, see T_COLUMN) */
     int64_t ntiles;    /* tile t holds rows [tile_lo(t), tile_lo(t+1)) */
     int64_t rows_max;  /* rows of the largest tile */
     int nbuf;          /* private buffers, one per worker */
@@ -265,10 +268,10 @@ static inline hpl_status hpl_fold_create(hpl_fold *f, int64_t n, int isa, int64_
     f->m = (n - 2) / f->W;
     f->rem = (n - 2) - f->W * f->m;
     /* Halo rows beyond the fold are the neighbouring lane's rows, so the
-     * halo (T + W rows) must not exceed m. */
+     * halos (up to 2T + W rows) must not exceed m. */
     int64_t T = period / f->K * f->K;
-    if (T > f->m - f->W)
-        T = (f->m - f->W) / f->K * f->K;
+    if (T > (f->m - f->W) / 2)
+        T = (f->m - f->W) / 2 / f->K * f->K;
     f->T = T < f->K ? 0 : T;
     f->F[0] = hpl_alloc((size_t)n, sizeof(double));
     f->F[1] = hpl_alloc((size_t)n, sizeof(double));
@@ -277,6 +280,7 @@ static inline hpl_status hpl_fold_create(hpl_fold *f, int64_t n, int isa, int64_
     if (f->T == 0)
         return HPL_OK;
     f->H = f->T + f->W;
+    f->HR = 2 * f->T + f->W;
     int64_t per = (f->m + tile_rows - 1) / tile_rows;
     per = (per + workers - 1) / workers; /* tiles per worker */
     f->ntiles = per * workers;
@@ -287,7 +291,7 @@ static inline hpl_status hpl_fold_create(hpl_fold *f, int64_t n, int isa, int64_
         f->ntiles = most;
     f->rows_max = (f->m + f->ntiles - 1) / f->ntiles;
     f->nbuf = workers < f->ntiles ? workers : (int)f->ntiles;
-    f->buf_len = (f->rows_max + 2 * f->H) * f->W;
+    f->buf_len = (f->rows_max + f->H + f->HR) * f->W;
     f->buf = hpl_alloc((size_t)f->nbuf * (size_t)f->buf_len, sizeof(double));
     f->fix = hpl_alloc((size_t)(2 * (f->T + 1)), sizeof(double));
     if (f->buf == NULL || f->fix == NULL)
@@ -415,7 +419,7 @@ static inline double hpl_fold_unscale(const hpl_fold_run *run, int64_t T, long d
     return applied;
 }
 
-/* Copy folded row j (any j in [1-H, m+H]) of src into buffer row b.  Rows
+/* Copy folded row j (any j in [1-H, m+HR]) of src into buffer row b.  Rows
  * beyond the fold are the neighbouring lane's rows: the values of the points
  * just before/after each segment.  Lane 0 left of row 1 is u[0] (only row 0
  * matters), lane W-1 right of row m is the left-over points, then u[n-1]. */
@@ -469,7 +473,7 @@ static inline void hpl_fold_tile(const hpl_fold *f, const hpl_fold_run *run, int
 {
     const int64_t W = f->W, m = f->m, H = f->H;
     const int64_t j0 = hpl_fold_tile_lo(f, t), j1 = hpl_fold_tile_lo(f, t + 1);
-    const int64_t first = j0 - H, rows = (j1 - j0) + 2 * H; /* buffer row x is row first + x */
+    const int64_t first = j0 - H, rows = (j1 - j0) + H + f->HR; /* buffer row x is row first + x */
     /* copy in: the centre and the in-fold halo in one piece, the rest by row */
     int64_t a = first < 1 ? 1 : first, b = first + rows > m + 1 ? m + 1 : first + rows;
     memcpy(buf + (a - first) * W, src + (a - 1) * W, (size_t)((b - a) * W) * sizeof(double));
@@ -484,8 +488,8 @@ static inline void hpl_fold_tile(const hpl_fold *f, const hpl_fold_run *run, int
     for (int64_t s = 0; s < T; s += f->K) {
         sw.lo_val = f->fix + s;
         sw.hi_val = f->fix + f->T + 1 + s;
-        /* the valid rows shrink by K at both ends per sweep */
-        hpl_fold_sweep(f->isa, buf, s, rows - s, &sw);
+        /* the valid rows shrink per sweep by K on the left, 2K on the right */
+        hpl_fold_sweep(f->isa, buf, s, rows - 2 * s, &sw);
     }
     /* copy out the centre; the last tile also owns the left-over points,
      * which are valid because u[n-1] cuts off the halo beyond them */
@@ -511,18 +515,21 @@ static inline T_TARGET void HPL_CAT(hpl_scale_, T_SFX)(double *restrict dst, con
         *(V *)(dst + i) = *(const V *)(src + i) * sv;
 }
 
-/* One column of the wavefront: level 1 at row c, level s+1 at row c-s, ...,
- * level K at row c-K+1, which is stored if STORE.  Level s (s >= 1) keeps
- * three registers: X[s], Y[s] hold it at rows c-s-1, c-s, and the new value
- * (row c-s+1) goes to Z[s], whose row is no longer needed.  The caller
- * rotates the roles (X,Y,Z) -> (Y,Z,X) from one column to the next, so the
- * loop unrolled by three moves no registers.  Level 0 is read from the
- * buffer.  CHECK: reset the fixed ends. */
+/* One column of the wavefront, skewed by two rows per level: level s at row
+ * c - 2(s-1), for s = K down to 1; level K is stored (if STORE).  With the
+ * skew, level s needs level s-1 only at rows that earlier columns computed,
+ * so the K updates of a column are independent (no chain of K latencies).
+ * Level s (1 <= s < K) keeps three registers: X[s], Y[s], Z[s] hold its rows
+ * x-1, x, x+1 where level s+1 computes row x; once that is done, level s's
+ * new row x+2 replaces X[s].  The caller rotates the roles (X,Y,Z) ->
+ * (Y,Z,X) from column to column, so the loop unrolled by three moves no
+ * registers.  Level 0 is read from the buffer.  CHECK: reset the fixed
+ * ends. */
 #define T_UPDATE(l, x, rr)                                                \
     __extension__({                                                       \
         V u_;                                                             \
         if (SCALED)                                                       \
-            u_ = (V)T_FMA(kv, (x), (l)) + (rr);                           \
+            u_ = (V)T_FMA(kv, (x), (l) + (rr));                           \
         else                                                              \
             u_ = (x) + rv * (((rr) + (l)) - two * (x));                   \
         u_;                                                               \
@@ -536,20 +543,21 @@ static inline T_TARGET void HPL_CAT(hpl_scale_, T_SFX)(double *restrict dst, con
     } while (0)
 #define T_COLUMN(c, X, Y, Z, CHECK, STORE)                                             \
     do {                                                                               \
+        _Pragma("GCC unroll 16") for (int s_ = T_K; s_ >= 2; s_--)                     \
+        {                                                                              \
+            V v_ = T_UPDATE(X[s_ - 1], Y[s_ - 1], Z[s_ - 1]);                          \
+            if (CHECK)                                                                 \
+                T_FIX(v_, (c) - 2 * (s_ - 1), s_);                                     \
+            if (s_ < T_K)                                                              \
+                X[s_] = v_;                                                            \
+            else if (STORE)                                                            \
+                *(V *)(buf + ((c) - 2 * (T_K - 1)) * T_W) = v_;                        \
+        }                                                                              \
         const V *p_ = (const V *)(buf + ((c) - 1) * T_W);                              \
         V n_ = T_UPDATE(p_[0], p_[1], p_[2]);                                          \
         if (CHECK)                                                                     \
             T_FIX(n_, (c), 1);                                                         \
-        _Pragma("GCC unroll 16") for (int s_ = 1; s_ < T_K; s_++)                      \
-        {                                                                              \
-            V m_ = T_UPDATE(X[s_], Y[s_], n_);                                         \
-            if (CHECK)                                                                 \
-                T_FIX(m_, (c) - s_, s_ + 1);                                           \
-            Z[s_] = n_;                                                                \
-            n_ = m_;                                                                   \
-        }                                                                              \
-        if (STORE)                                                                     \
-            *(V *)(buf + ((c) - T_K + 1) * T_W) = n_;                                  \
+        X[1] = n_;                                                                     \
     } while (0)
 /* one column with the roles of its place in the rotation */
 #define T_COLUMN1(c, CHECK, STORE)                                                     \
@@ -562,7 +570,7 @@ static inline T_TARGET void HPL_CAT(hpl_scale_, T_SFX)(double *restrict dst, con
     } while (0)
 
 /* K levels over buffer rows [lo, hi) (valid at level 0), in place: afterwards
- * rows [lo+K, hi-K) hold level K.  SCALED is a constant at each call, so each
+ * rows [lo+K, hi-2K) hold level K (the skew costs K more rows on the right).  SCALED is a constant at each call, so each
  * form gets its own loop. */
 static inline __attribute__((always_inline)) T_TARGET void
 HPL_CAT(hpl_sweep_core_, T_SFX)(double *restrict buf, int64_t lo, int64_t hi, const hpl_sweep *sw, const int SCALED)
@@ -575,13 +583,13 @@ HPL_CAT(hpl_sweep_core_, T_SFX)(double *restrict buf, int64_t lo, int64_t hi, co
     for (int s = 0; s < T_K; s++) /* any finite value: only feeds rows that are not valid */
         P[s] = Q[s] = R[s] = *(const V *)(buf + lo * T_W);
     const int64_t c0 = lo + 1, cend = hi - 1; /* columns: level 1 on rows [lo+1, hi-1) */
-    const int64_t warm = c0 + 2 * T_K - 2 < cend ? c0 + 2 * T_K - 2 : cend;
+    const int64_t warm = c0 + 3 * T_K - 3 < cend ? c0 + 3 * T_K - 3 : cend; /* level K at row >= lo+K */
     int64_t c = c0;
     /* warm-up: the deeper levels are not valid yet, store nothing */
     for (; c < warm; c++)
         T_COLUMN1(c, 1, 0);
-    /* the fixed ends need a reset in the K columns where some level passes
-     * their row; elsewhere the plain loop */
+    /* the fixed ends need a reset in the 2K-1 columns where some level
+     * passes their row; elsewhere the plain loop */
     int64_t f1 = sw->fix_lo != HPL_NO_ROW ? sw->fix_lo : cend, f2 = sw->fix_hi != HPL_NO_ROW ? sw->fix_hi : cend;
     if (f1 > f2) {
         int64_t t = f1;
@@ -592,11 +600,11 @@ HPL_CAT(hpl_sweep_core_, T_SFX)(double *restrict buf, int64_t lo, int64_t hi, co
         int64_t stop = cend;
         if (c < f1)
             stop = f1 < cend ? f1 : cend;
-        else if (c < f1 + T_K)
+        else if (c < f1 + 2 * T_K - 1)
             stop = -1;
         else if (c < f2)
             stop = f2 < cend ? f2 : cend;
-        else if (c < f2 + T_K)
+        else if (c < f2 + 2 * T_K - 1)
             stop = -1;
         if (stop < 0) {
             T_COLUMN1(c, 1, 1);
