@@ -10,10 +10,10 @@
 /* Tunables (overridable for tuning): steps per period, rows (of W doubles)
  * per tile at most. */
 #ifndef OPENMP_PERIOD
-#define OPENMP_PERIOD 96
+#define OPENMP_PERIOD 288
 #endif
 #ifndef OPENMP_TILE_ROWS
-#define OPENMP_TILE_ROWS 4096
+#define OPENMP_TILE_ROWS 16384
 #endif
 
 static hpl_status openmp_create(hpl_diffusion_plan *plan)

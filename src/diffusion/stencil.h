@@ -290,6 +290,12 @@ static inline hpl_status hpl_fold_create(hpl_fold *f, int64_t n, int isa, int64_
     if (f->ntiles > most)
         f->ntiles = most;
     f->rows_max = (f->m + f->ntiles - 1) / f->ntiles;
+    /* each sweep also computes about 1.5T halo rows: keep T <= rows/16 so
+     * that this stays under ~10% (thin tiles get short periods) */
+    if (f->T > f->rows_max / 16)
+        f->T = f->rows_max / 16 / f->K * f->K > f->K ? f->rows_max / 16 / f->K * f->K : f->K;
+    f->H = f->T + f->W;
+    f->HR = 2 * f->T + f->W;
     f->nbuf = workers < f->ntiles ? workers : (int)f->ntiles;
     f->buf_len = (f->rows_max + f->H + f->HR) * f->W;
     f->buf = hpl_alloc((size_t)f->nbuf * (size_t)f->buf_len, sizeof(double));

@@ -15,10 +15,10 @@
 /* Tunables (overridable for tuning): steps per period, rows (of W doubles)
  * per tile. */
 #ifndef TILED_PERIOD
-#define TILED_PERIOD 96
+#define TILED_PERIOD 192
 #endif
 #ifndef TILED_TILE_ROWS
-#define TILED_TILE_ROWS 4096
+#define TILED_TILE_ROWS 8192
 #endif
 
 static hpl_status tiled_create(hpl_diffusion_plan *plan)
