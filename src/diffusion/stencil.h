@@ -45,7 +45,8 @@
  *      (portable), or when r is so small that g^K could overflow, the sweeps
  *      use naive's expression and are bit-identical to naive.
  *    - Every point gets the same arithmetic whatever tile or thread computes
- *      it, so the result does not depend on the tiling or the thread count.
+ *      it: for a given period T the result does not depend on the tiling or
+ *      the thread count (T itself follows the tile size, see create).
  *
  * Everything here is static inline: each kernel file gets its own copy. */
 #ifndef HPL_STENCIL_TEMPLATE /* ---------------- the header proper -------- */
