@@ -40,7 +40,7 @@
  *      rounding carried into the next period); T is capped so that w cannot
  *      overflow.  Exactly, this is the scheme with r' = 1/g = r(1 + ~1e-16):
  *      the same answer to far below 1e-12.  In rounding it is not naive's
- *      bits; on the talk's run (n=1e5, 50000 steps, r=0.1) it is 1.4e-15 of
+ *      bits; on the talk's run (n=1e5, 50000 steps, r=0.1) it is ~2e-15 of
  *      max|u| from a long-double reference, naive 5.7e-15.  Without FMA
  *      (portable), or when r is so small that g^K could overflow, the sweeps
  *      use naive's expression and are bit-identical to naive.

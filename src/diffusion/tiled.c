@@ -6,7 +6,7 @@
  *
  * Arithmetic: on the AVX paths the scaled form w' = fma(k, w, wl + wr)
  * (stencil.h), algebraically the naive update but not bit-identical: on the
- * talk's full run it is ~7e-15 of max|u| from naive and ~1.4e-15 from a
+ * talk's full run it is ~6e-15 of max|u| from naive and ~2e-15 from a
  * long-double reference (naive itself: 5.7e-15).  On the portable path, and
  * when r is too small for the scaled form, naive's expression
  * (bit-identical).  Fields too small to fold (n below about 50) and the last
