@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Kernel k's whole counts array must equal ref (brute's, or euclid's for
+ * sizes brute cannot reach). */
 static void against_brute(hpl_triangles_kernel k, const uint32_t *ref, int64_t N, int threads)
 {
     uint32_t *c = malloc(sizeof(uint32_t) * (size_t)N);
@@ -87,5 +89,19 @@ int main(int argc, char **argv)
         }
     }
     free(ref);
+
+    /* Above N = 3001 only best p was checked: compare the whole array of the
+     * threaded kernel with euclid at a size where it splits into many
+     * ranges, for many team sizes. */
+    if (hpl_triangles_kernel_available(HPL_TRIANGLES_OPENMP, NULL)) {
+        const int64_t NB = quick ? 200003 : 1000003;
+        uint32_t *e = malloc(sizeof(uint32_t) * (size_t)NB);
+        CHECK(hpl_triangles_count(HPL_TRIANGLES_EUCLID, NB, 1, e, NULL, NULL) == HPL_OK, "euclid N=%lld",
+              (long long)NB);
+        const int teams[] = {1, 2, 3, 4, 5, 7, 8, 64, 4096};
+        for (size_t i = 0; i < sizeof teams / sizeof teams[0]; i++)
+            against_brute(HPL_TRIANGLES_OPENMP, e, NB, teams[i]);
+        free(e);
+    }
     return check_report("test_triangles");
 }

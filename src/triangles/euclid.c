@@ -36,7 +36,7 @@
  * 2^32 for every p < N <= 4e9; the same bound covers the block tallies.
  * Sizes: H <= 2e9, so s0 and every half-perimeter fit in uint32_t, m <
  * sqrt(H) < 2^16, and products such as k * s0 are formed in uint64_t. */
-#include "backend.h"
+#include "euclid.h"
 
 #include <string.h>
 

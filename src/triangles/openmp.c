@@ -20,22 +20,10 @@
  * The team may be smaller than asked (OMP_THREAD_LIMIT, nesting): a thread
  * then takes several slices in turn.  The global OpenMP settings are never
  * changed. */
-#include "backend.h"
+#include "euclid.h"
 
 #include <omp.h>
 #include <string.h>
-
-/* Building blocks defined in euclid.c (see the protocol there). */
-HPL_INTERNAL uint64_t hpl_euclid_isqrt(uint64_t x);
-HPL_INTERNAL void hpl_euclid_limits(int64_t N, uint64_t *H, uint64_t *F);
-HPL_INTERNAL uint64_t hpl_euclid_room(uint64_t lo, uint64_t hi);
-HPL_INTERNAL size_t hpl_euclid_table_bytes(int64_t N);
-HPL_INTERNAL void hpl_euclid_build_table(int64_t N, void *table);
-HPL_INTERNAL size_t hpl_euclid_work_bytes(int64_t N, uint64_t chunk);
-HPL_INTERNAL uint64_t hpl_euclid_generate(int64_t N, const void *table, uint64_t lo, uint64_t hi, void *work,
-                                          uint32_t *out);
-HPL_INTERNAL void hpl_euclid_count_range(int64_t N, const void *table, const uint32_t *P, uint64_t nP,
-                                         uint64_t lo, uint64_t hi, void *work, uint32_t *counts);
 
 /* Fewest half-perimeters per range (512 perimeters). */
 #define OPENMP_MIN_CHUNK ((uint64_t)256)
