@@ -122,6 +122,10 @@ int main(int argc, char **argv)
                     against_naive((hpl_diffusion_kernel)k, n, steps, r, threadss[th]);
             }
         }
+        /* several tiles even in quick mode (tiles hold ~8192 rows per lane) */
+        against_naive((hpl_diffusion_kernel)k, 40003, 100, 0.1, 1);
+        if (threaded)
+            against_naive((hpl_diffusion_kernel)k, 40003, 300, 0.25, 2);
         /* long runs: where temporal blocking and rounding accumulate */
         against_naive((hpl_diffusion_kernel)k, 5001, 5000, 0.1, threaded ? 2 : 1);
         against_naive((hpl_diffusion_kernel)k, 777, 20000, 0.5, threaded ? 3 : 1);
