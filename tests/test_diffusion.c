@@ -72,7 +72,7 @@ static void against_sine(hpl_diffusion_kernel k, int64_t n, int64_t m, int64_t s
 {
     double *u = malloc(sizeof(double) * n), *e = malloc(sizeof(double) * n);
     CHECK(hpl_diffusion_init_sine(n, m, u) == HPL_OK, "init_sine n=%lld m=%lld", (long long)n, (long long)m);
-    double lam = pow(hpl_diffusion_sine_factor(n, m, r), (double)steps);
+    double lam = hpl_diffusion_sine_decay(n, m, r, steps);
     for (int64_t i = 0; i < n; i++)
         e[i] = lam * u[i];
     run(k, n, steps, r, threads, u);
@@ -136,6 +136,34 @@ int main(int argc, char **argv)
         against_sine((hpl_diffusion_kernel)k, quick ? 3001 : 100000, 1, quick ? 200 : 1000, 0.1, threaded ? 2 : 1);
         against_sine((hpl_diffusion_kernel)k, 4097, 4000, 500, 0.2, threaded ? 3 : 1);
     }
+    /* the decay itself: agrees with pow() where pow is accurate (small
+     * steps), and with the same formula in long double where it is not */
+    const double rr[] = {0.1, 0.3, 0.5};
+    const int64_t kk[] = {1, 7, 99998};
+    const int64_t ss[] = {0, 1, 2, 3, 17, 50000, 50000001};
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++)
+            for (int c = 0; c < 7; c++) {
+                double f = hpl_diffusion_sine_factor(100000, kk[b], rr[a]);
+                double d = hpl_diffusion_sine_decay(100000, kk[b], rr[a], ss[c]);
+                long double pil = 3.141592653589793238462643383279503L;
+                long double hl = pil / (2.0L * 99999.0L);
+                long double sl = sinl((long double)kk[b] * hl), cl = sinl((long double)(99999 - kk[b]) * hl);
+                long double xl = 4.0L * rr[a] * sl * sl, el;
+                if (xl <= 1.0L)
+                    el = expl((long double)ss[c] * log1pl(-xl));
+                else
+                    el = (ss[c] % 2 ? -1.0L : 1.0L) *
+                         expl((long double)ss[c] * log1pl((4.0L * rr[a] - 2.0L) - 4.0L * rr[a] * cl * cl));
+                double tol = 1e-13 * fabs((double)el) + 1e-300;
+                CHECK(fabs(d - (double)el) <= tol, "decay n=1e5 k=%lld r=%g steps=%lld: %.17g vs %.17Lg",
+                      (long long)kk[b], rr[a], (long long)ss[c], d, el);
+                if (ss[c] <= 3)
+                    /* exp and log1p round once each; the exponent carries steps * log|f| */
+                    CHECK(fabs(d - pow(f, (double)ss[c])) <= 4e-16 * (2.0 + fabs((double)ss[c] * log(fabs(f)))) * fabs(d),
+                          "decay vs pow, steps=%lld",
+                          (long long)ss[c]);
+            }
     /* naive against the sine mode too: the reference must be right */
     against_sine(HPL_DIFFUSION_NAIVE, 17, 1, 100, 0.1, 1);
     against_sine(HPL_DIFFUSION_NAIVE, 1001, 3, 2000, 0.25, 1);

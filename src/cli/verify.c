@@ -97,7 +97,7 @@ int verify_diffusion(const cli_options *o, const double *u0, const double *u, ch
                 goto done;
             field = b;
         }
-        double lam = pow(hpl_diffusion_sine_factor(n, mode, o->r), (double)s2);
+        double lam = hpl_diffusion_sine_decay(n, mode, o->r, s2);
         double e = 0.0;
         for (int64_t i = 0; i < n; i++) {
             double x = fabs(field[i] - lam * a[i]);

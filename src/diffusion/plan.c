@@ -229,6 +229,31 @@ hpl_status hpl_diffusion_init_sine(int64_t n, int64_t k, double *u)
 double hpl_diffusion_sine_factor(int64_t n, int64_t k, double r)
 {
     const double pi = 3.14159265358979323846;
-    double s = sin((double)k * pi / (2.0 * (double)(n - 1)));
-    return 1.0 - 4.0 * r * s * s;
+    const double h = pi / (2.0 * (double)(n - 1));
+    double s = sin((double)k * h);
+    double x = 4.0 * r * s * s;
+    if (x <= 1.0)
+        return 1.0 - x;
+    /* top modes at r ~ 1/2: 1 - 4r s^2 = -((4r - 1) - 4r c^2) with
+     * c = cos(k h) = sin((n-1-k) h), without the cancellation near -1 */
+    double c = sin((double)(n - 1 - k) * h);
+    return -((4.0 * r - 1.0) - 4.0 * r * c * c);
+}
+
+double hpl_diffusion_sine_decay(int64_t n, int64_t k, double r, int64_t steps)
+{
+    if (steps == 0)
+        return 1.0;
+    const double pi = 3.14159265358979323846;
+    const double h = pi / (2.0 * (double)(n - 1));
+    /* s = sin(k h) and c = cos(k h) = sin((n-1-k) h), each accurate to its
+     * own last digit, also where the other is close to 1 */
+    double s = sin((double)k * h), c = sin((double)(n - 1 - k) * h);
+    double x = 4.0 * r * s * s; /* lambda = 1 - x, x in [0, 2] for r <= 1/2 */
+    if (x <= 1.0)               /* lambda >= 0: log1p keeps lambda ~ 1 exact */
+        return exp((double)steps * log1p(-x));
+    /* lambda < 0: |lambda| - 1 = (4r - 2) - 4r c^2, free of the cancellation
+     * in 4r s^2 - 1 when |lambda| ~ 1 (r ~ 1/2, top modes); sign alternates */
+    double mag = exp((double)steps * log1p((4.0 * r - 2.0) - 4.0 * r * c * c));
+    return (steps % 2) ? -mag : mag;
 }
