@@ -84,6 +84,33 @@ def test_ctypes_diffusion(kernel, n, steps):
     _assert_field(u, n, steps)
 
 
+@pytest.mark.parametrize("n", [3, 4, 5, 17, 1000, 4097])
+@pytest.mark.parametrize("steps", [0, 1, 2, 1000])
+@pytest.mark.parametrize("r", [0.05, 0.25, 0.5])
+def test_scipy_dst_diffusion(n, steps, r):
+    """The DST rung against the time-stepped reference, from a rough field
+    with unequal non-zero ends (the lifted line must come back)."""
+    mod = import_rung("py-scipy-dst")
+    rng = np.random.default_rng(n * 7 + steps)
+    u0 = rng.random(n) - 0.3
+    u0[0], u0[-1] = 1.5, -0.75
+    u = mod.diffuse(u0.copy(), r, steps)
+    ok, msg = slow.compare_diffusion(u, slow.diffusion(u0, r, steps))
+    assert ok, msg
+    assert u[0] == u0[0] and u[-1] == u0[-1]
+
+
+def test_scipy_dst_exact_decay():
+    """Many steps: a sine mode decays by exactly lambda^T (1e7 steps here,
+    where a time-stepped reference would take minutes)."""
+    mod = import_rung("py-scipy-dst")
+    n, k, r, steps = 1001, 3, 0.1, 10_000_000
+    u0 = slow.sine_mode(n, k)
+    lam = slow.sine_factor(n, k, r)
+    expected = np.exp(steps * np.log1p(lam - 1.0)) * u0
+    assert np.max(np.abs(mod.diffuse(u0.copy(), r, steps) - expected)) < 1e-12
+
+
 @pytest.mark.parametrize("N", TRIANGLES_SIZES)
 @pytest.mark.parametrize("rung", IN_PROCESS_TRIANGLES)
 def test_triangles_in_process(rung, N):

@@ -18,6 +18,7 @@ RUNGS = {
     "py-vanilla": ("diffusion", "triangles"),
     "py-numpy": ("diffusion", "triangles"),
     "py-numpy-prealloc": ("diffusion",),
+    "py-scipy-dst": ("diffusion",),
     "py-numba": ("diffusion", "triangles"),
     "py-cython": ("diffusion", "triangles"),
     "py-cython-untyped": ("triangles",),
