@@ -11,23 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static double max_abs(const double *u, int64_t n)
-{
-    double m = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        m = fmax(m, fabs(u[i]));
-    return m;
-}
-
-/* max |a-b| / max|b| (absolute when b is all zero) */
-static double rel_diff(const double *a, const double *b, int64_t n)
-{
-    double d = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        d = fmax(d, fabs(a[i] - b[i]));
-    double s = max_abs(b, n);
-    return s > 0 ? d / s : d;
-}
 
 /* A field with non-zero, unequal ends and structure at every scale. */
 static void init_rough(double *u, int64_t n, unsigned seed)
@@ -57,7 +40,7 @@ static void against_naive(hpl_diffusion_kernel k, int64_t n, int64_t steps, doub
     memcpy(b, u0, sizeof(double) * n);
     run(HPL_DIFFUSION_NAIVE, n, steps, r, 1, a);
     run(k, n, steps, r, threads, b);
-    double d = rel_diff(b, a, n);
+    double d = field_rel_diff(b, a, n);
     CHECK(d <= 1e-12, "%s vs naive: n=%lld steps=%lld r=%g threads=%d: rel diff %.3e > 1e-12",
           hpl_diffusion_kernel_name(k), (long long)n, (long long)steps, r, threads, d);
     CHECK(b[0] == u0[0] && b[n - 1] == u0[n - 1], "%s moved a fixed end (n=%lld)", hpl_diffusion_kernel_name(k),
@@ -78,7 +61,7 @@ static void against_sine(hpl_diffusion_kernel k, int64_t n, int64_t m, int64_t s
     run(k, n, steps, r, threads, u);
     double d = 0.0;
     for (int64_t i = 0; i < n; i++)
-        d = fmax(d, fabs(u[i] - e[i]));
+        d = worst(d, fabs(u[i] - e[i]));
     /* rounding grows at most linearly in the steps; relative to the initial
      * amplitude 1 */
     double tol = 1e-14 * (double)(steps + 10);

@@ -17,23 +17,6 @@
 
 #define SPECTRAL HPL_DIFFUSION_SPECTRAL
 
-static double max_abs(const double *u, int64_t n)
-{
-    double m = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        m = fmax(m, fabs(u[i]));
-    return m;
-}
-
-/* max |a-b| / max|b| (absolute when b is all zero) */
-static double rel_diff(const double *a, const double *b, int64_t n)
-{
-    double d = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        d = fmax(d, fabs(a[i] - b[i]));
-    double s = max_abs(b, n);
-    return s > 0 ? d / s : d;
-}
 
 /* Rough field with structure at every scale; ends as given. */
 static void init_field(double *u, int64_t n, unsigned seed, double left, double right)
@@ -64,8 +47,8 @@ static void against_naive(int64_t n, int64_t steps, double r, double left, doubl
     hpl_status sb = solve(SPECTRAL, n, steps, r, b);
     CHECK(sa == HPL_OK && sb == HPL_OK, "n=%lld steps=%lld r=%g: %s", (long long)n, (long long)steps, r,
           hpl_last_error());
-    double d = rel_diff(b, a, n);
-    worst_vs_naive = fmax(worst_vs_naive, d);
+    double d = field_rel_diff(b, a, n);
+    worst_vs_naive = worst(worst_vs_naive, d);
     CHECK(d <= 1e-10, "spectral vs naive: n=%lld steps=%lld r=%g ends (%g, %g): rel diff %.3e > 1e-10",
           (long long)n, (long long)steps, r, left, right, d);
     CHECK(memcmp(&b[0], &u0[0], sizeof(double)) == 0 && memcmp(&b[n - 1], &u0[n - 1], sizeof(double)) == 0,
@@ -109,8 +92,8 @@ static void against_sine(int64_t n, int64_t k, int64_t steps, double r)
     CHECK(st == HPL_OK, "%s", hpl_last_error());
     double d = 0.0;
     for (int64_t i = 0; i < n; i++)
-        d = fmax(d, fabs(u[i] - e[i]));
-    worst_sine = fmax(worst_sine, d);
+        d = worst(d, fabs(u[i] - e[i]));
+    worst_sine = worst(worst_sine, d);
     CHECK(d <= 1e-13, "sine mode n=%lld k=%lld steps=%lld r=%g (lambda^T = %.6Le): error %.3e > 1e-13",
           (long long)n, (long long)k, (long long)steps, r, lamT, d);
     free(u);
@@ -159,7 +142,7 @@ static void steady_state(void)
     CHECK(solve(SPECTRAL, n, INT64_C(1000000000000), 0.25, u) == HPL_OK, "%s", hpl_last_error());
     double d = 0.0;
     for (int64_t j = 0; j < n; j++)
-        d = fmax(d, fabs(u[j] - (2.0 + (-5.0) * (double)j / (double)(n - 1))));
+        d = worst(d, fabs(u[j] - (2.0 + (-5.0) * (double)j / (double)(n - 1))));
     CHECK(d <= 1e-14, "1e12 steps: distance from the line %.3e > 1e-14", d);
     free(u);
 }
@@ -271,7 +254,7 @@ static void planner_options(void)
     setenv("HPCLADDER_FFTW_WISDOM", path, 1);
     CHECK(solve(SPECTRAL, n, 300, 0.3, u) == HPL_OK, "%s", hpl_last_error());
     /* a measured plan may pick another algorithm: same answer to rounding */
-    double d = rel_diff(u, ref, n);
+    double d = field_rel_diff(u, ref, n);
     CHECK(d <= 1e-14, "measured plan differs by %.3e", d);
     FILE *f = fopen(path, "r");
     long size = 0;
@@ -284,7 +267,7 @@ static void planner_options(void)
     /* second time: wisdom is imported, planning is cheap and still right */
     init_field(u, n, 3, 0.5, 0.0);
     CHECK(solve(SPECTRAL, n, 300, 0.3, u) == HPL_OK, "%s", hpl_last_error());
-    CHECK(rel_diff(u, ref, n) <= 1e-14, "plan from wisdom differs");
+    CHECK(field_rel_diff(u, ref, n) <= 1e-14, "plan from wisdom differs");
     unsetenv("HPCLADDER_FFTW_PLANNER");
     unsetenv("HPCLADDER_FFTW_WISDOM");
     remove(path);
