@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #ifndef HPCLADDER_VERSION
@@ -56,6 +57,14 @@ void *hpl_alloc(size_t count, size_t size)
 }
 
 void hpl_free(void *p) { free(p); }
+
+void *hpl_alloc_zeroed(size_t count, size_t size)
+{
+    void *p = hpl_alloc(count, size);
+    if (p != NULL)
+        memset(p, 0, count * size); /* hpl_alloc checked count*size */
+    return p;
+}
 
 double hpl_wtime(void)
 {

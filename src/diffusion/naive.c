@@ -7,15 +7,13 @@
  * are 0 either way). */
 #include "backend.h"
 
-#include <string.h>
 
 static hpl_status naive_create(hpl_diffusion_plan *plan)
 {
-    plan->work = hpl_alloc((size_t)plan->p.n, sizeof(double));
+    plan->work = hpl_alloc_zeroed((size_t)plan->p.n, sizeof(double));
     if (plan->work == NULL)
         return hpl_fail(HPL_ENOMEM, "out of memory: naive needs a second array of n = %lld doubles",
                         (long long)plan->p.n);
-    memset(plan->work, 0, (size_t)plan->p.n * sizeof(double));
     return HPL_OK;
 }
 

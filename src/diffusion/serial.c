@@ -6,7 +6,7 @@
 
 static hpl_status serial_create(hpl_diffusion_plan *plan)
 {
-    plan->work = hpl_alloc((size_t)plan->p.n, sizeof(double));
+    plan->work = hpl_alloc_zeroed((size_t)plan->p.n, sizeof(double));
     if (plan->work == NULL)
         return hpl_fail(HPL_ENOMEM, "out of memory: serial needs a second array of n = %lld doubles",
                         (long long)plan->p.n);

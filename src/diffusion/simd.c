@@ -19,7 +19,7 @@ static hpl_status simd_create(hpl_diffusion_plan *plan)
     simd_work *w = calloc(1, sizeof *w);
     if (w == NULL)
         return hpl_fail(HPL_ENOMEM, "out of memory allocating the simd plan");
-    w->b = hpl_alloc((size_t)plan->p.n, sizeof(double));
+    w->b = hpl_alloc_zeroed((size_t)plan->p.n, sizeof(double));
     if (w->b == NULL) {
         free(w);
         return hpl_fail(HPL_ENOMEM, "out of memory: simd needs a second array of n = %lld doubles",

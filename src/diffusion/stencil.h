@@ -274,8 +274,8 @@ static inline hpl_status hpl_fold_create(hpl_fold *f, int64_t n, int isa, int64_
     if (T > (f->m - f->W) / 2)
         T = (f->m - f->W) / 2 / f->K * f->K;
     f->T = T < f->K ? 0 : T;
-    f->F[0] = hpl_alloc((size_t)n, sizeof(double));
-    f->F[1] = hpl_alloc((size_t)n, sizeof(double));
+    f->F[0] = hpl_alloc_zeroed((size_t)n, sizeof(double));
+    f->F[1] = hpl_alloc_zeroed((size_t)n, sizeof(double));
     if (f->F[0] == NULL || f->F[1] == NULL)
         goto nomem;
     if (f->T == 0)
@@ -299,8 +299,8 @@ static inline hpl_status hpl_fold_create(hpl_fold *f, int64_t n, int isa, int64_
     f->HR = 2 * f->T + f->W;
     f->nbuf = workers < f->ntiles ? workers : (int)f->ntiles;
     f->buf_len = (f->rows_max + f->H + f->HR) * f->W;
-    f->buf = hpl_alloc((size_t)f->nbuf * (size_t)f->buf_len, sizeof(double));
-    f->fix = hpl_alloc((size_t)(2 * (f->T + 1)), sizeof(double));
+    f->buf = hpl_alloc_zeroed((size_t)f->nbuf * (size_t)f->buf_len, sizeof(double));
+    f->fix = hpl_alloc_zeroed((size_t)(2 * (f->T + 1)), sizeof(double));
     if (f->buf == NULL || f->fix == NULL)
         goto nomem;
     return HPL_OK;
