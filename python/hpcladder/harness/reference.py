@@ -91,12 +91,9 @@ class References:
                         n: int, steps: int, r: float) -> tuple[bool, str]:
         ref = self.diffusion(n, steps, r)
         if output.exists():
-            try:
-                u = np.load(output, allow_pickle=False)
-            except Exception as e:
-                return False, f"cannot read {output.name}: {e}"
-            if u.ndim != 1 or u.shape[0] != n:
-                return False, f"result has shape {u.shape}, expected ({n},)"
+            u, why = _load_result(output, n, "result")
+            if u is None:
+                return False, why
             return _compare("compare_diffusion", np.asarray(u, dtype=np.float64), ref)
         if not record or not all(k in record for k in ("sum", "max", "l2")):
             return False, "no result file and no sum/max/l2 in the record"
@@ -138,12 +135,9 @@ class References:
     def check_triangles(self, output: Path, record: dict[str, Any] | None, N: int) -> tuple[bool, str]:
         ref = self.triangles(N)
         if output.exists():
-            try:
-                c = np.load(output, allow_pickle=False)
-            except Exception as e:
-                return False, f"cannot read {output.name}: {e}"
-            if c.ndim != 1 or c.shape[0] != N:
-                return False, f"counts have shape {c.shape}, expected ({N},)"
+            c, why = _load_result(output, N, "counts")
+            if c is None:
+                return False, why
             return _compare("compare_triangles", c, ref)
         keys = ("best_p", "best_count", "total", "checksum")
         if not record or not all(k in record for k in keys):
@@ -161,6 +155,17 @@ def _counts_of(x: Any) -> np.ndarray:
     if isinstance(x, tuple):
         x = x[0]
     return np.asarray(x)
+
+
+def _load_result(path: Path, length: int, what: str) -> tuple[np.ndarray | None, str]:
+    """A rung's 1-D .npy result of `length` values, or (None, why not)."""
+    try:
+        a = np.load(path, allow_pickle=False)
+    except Exception as e:
+        return None, f"cannot read {path.name}: {e}"
+    if a.ndim != 1 or a.shape[0] != length:
+        return None, f"{what} has shape {a.shape}, expected ({length},)"
+    return a, ""
 
 
 def _compare(name: str, got: np.ndarray, ref: np.ndarray) -> tuple[bool, str]:

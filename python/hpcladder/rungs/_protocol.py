@@ -291,6 +291,31 @@ def emit(args, record, result):
             len(record["seconds"]), ", ".join("%s=%r" % (k, record[k]) for k in keys)), flush=True)
 
 
+def _timed(call, warm_arg, arg, repeats, prepare=lambda: None, sync=None, reduce_time=None):
+    """One untimed warm-up call(state, warm_arg), then `repeats` timed
+    call(state, arg).  Before each call, untimed: state = prepare() (e.g. a
+    fresh copy of the initial field) and sync() (an MPI barrier).  Returns
+    (warm-up seconds, [seconds per repeat], last result), the times combined
+    across processes by reduce_time (MPI: max over ranks)."""
+    def once(a):
+        state = prepare()
+        if sync is not None:
+            sync()
+        t0 = time.perf_counter()
+        result = call(state, a)
+        return time.perf_counter() - t0, result
+
+    warmup, _ = once(warm_arg)
+    seconds, result = [], None
+    for _ in range(repeats):
+        t, result = once(arg)
+        seconds.append(t)
+    if reduce_time is not None:
+        warmup = reduce_time(warmup)
+        seconds = [reduce_time(t) for t in seconds]
+    return warmup, seconds, result
+
+
 def run_diffusion(rung, args, solve, prepare=list, extra=None, reduce_time=None, root=True):
     """Time solve(state, r, steps) -> final field on the talk's Gaussian.
 
@@ -300,19 +325,8 @@ def run_diffusion(rung, args, solve, prepare=list, extra=None, reduce_time=None,
     (MPI: max over ranks); only the root process writes and prints."""
     u0 = gaussian(args.n)
     warm_steps = min(args.steps, WARMUP_STEPS)
-    state = prepare(u0)
-    t0 = time.perf_counter()
-    solve(state, args.r, warm_steps)
-    warmup = time.perf_counter() - t0
-    seconds, result = [], None
-    for _ in range(args.repeats):
-        state = prepare(u0)
-        t0 = time.perf_counter()
-        result = solve(state, args.r, args.steps)
-        seconds.append(time.perf_counter() - t0)
-    if reduce_time is not None:
-        warmup = reduce_time(warmup)
-        seconds = [reduce_time(t) for t in seconds]
+    warmup, seconds, result = _timed(lambda state, steps: solve(state, args.r, steps), warm_steps, args.steps,
+                                     args.repeats, prepare=lambda: prepare(u0), reduce_time=reduce_time)
     if not root:
         return 0
     if len(result) != args.n:
@@ -333,21 +347,8 @@ def run_triangles(rung, args, count, extra=None, reduce_time=None, root=True, sy
     run_diffusion for warm-up, reduce_time and root.  sync(), if given, runs
     untimed before every call (MPI: a barrier, so that ranks start together)."""
     warm_n = min(args.N, WARMUP_N)
-    if sync is not None:
-        sync()
-    t0 = time.perf_counter()
-    count(warm_n)
-    warmup = time.perf_counter() - t0
-    seconds, result = [], None
-    for _ in range(args.repeats):
-        if sync is not None:
-            sync()
-        t0 = time.perf_counter()
-        result = count(args.N)
-        seconds.append(time.perf_counter() - t0)
-    if reduce_time is not None:
-        warmup = reduce_time(warmup)
-        seconds = [reduce_time(t) for t in seconds]
+    warmup, seconds, result = _timed(lambda _, N: count(N), warm_n, args.N, args.repeats, sync=sync,
+                                     reduce_time=reduce_time)
     if not root:
         return 0
     if len(result) != args.N:
