@@ -48,6 +48,11 @@ HPL_API hpl_status hpl_triangles_count(hpl_triangles_kernel k, int64_t N,
                                        int threads, uint32_t *counts,
                                        int64_t *best_p, uint32_t *best_count);
 
+/* The count for one perimeter p, 0 <= p < HPL_TRIANGLES_N_MAX, by the
+ * direct method (O(p), independent of Euclid's formula): for spot checks of
+ * any entry of a large counts array. */
+HPL_API hpl_status hpl_triangles_count_one(int64_t p, uint32_t *count);
+
 /* The talk's C function findnumsolutions(p), exactly its loops (computed in
  * 64-bit so that large p cannot overflow): the count for one perimeter.
  * Exported for the ctypes rung of the Python ladder. */

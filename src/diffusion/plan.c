@@ -254,6 +254,8 @@ double hpl_diffusion_sine_decay(int64_t n, int64_t k, double r, int64_t steps)
         return exp((double)steps * log1p(-x));
     /* lambda < 0: |lambda| - 1 = (4r - 2) - 4r c^2, free of the cancellation
      * in 4r s^2 - 1 when |lambda| ~ 1 (r ~ 1/2, top modes); sign alternates */
-    double mag = exp((double)steps * log1p((4.0 * r - 2.0) - 4.0 * r * c * c));
+    /* |lambda| - 1 >= -1 exactly; rounding can take it just below when
+     * lambda ~ 0 (r = 1/2, middle mode), where log1p would give NaN */
+    double mag = exp((double)steps * log1p(fmax(-1.0, (4.0 * r - 2.0) - 4.0 * r * c * c)));
     return (steps % 2) ? -mag : mag;
 }

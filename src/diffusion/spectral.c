@@ -146,7 +146,9 @@ static double mode_factor(const sin_table *t, int64_t k, double r, int64_t steps
         lg = log1p(-fourr * s2);
     } else {
         double c = table_sin(t, t->m - k);
-        lg = log1p((fourr - 2.0) - fourr * (c * c));
+        /* |lambda| - 1 >= -1 exactly; rounding can take it just below when
+         * lambda ~ 0 (r = 1/2, middle mode), where log1p would give NaN */
+        lg = log1p(fmax(-1.0, (fourr - 2.0) - fourr * (c * c)));
         if (steps & 1)
             sign = -1.0;
     }

@@ -42,3 +42,15 @@ const hpl_triangles_backend hpl_triangles_direct = {
     .threaded = 0,
     .count = direct_count,
 };
+
+hpl_status hpl_triangles_count_one(int64_t p, uint32_t *count)
+{
+    if (count == NULL)
+        return hpl_fail(HPL_EINVAL, "count must not be NULL");
+    if (p < 0 || p >= HPL_TRIANGLES_N_MAX)
+        return hpl_fail(HPL_EINVAL, "p = %lld is out of range: p must be in [0, %lld)", (long long)p,
+                        (long long)HPL_TRIANGLES_N_MAX);
+    *count = direct_one((uint64_t)p);
+    hpl_clear_error();
+    return HPL_OK;
+}
