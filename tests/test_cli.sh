@@ -56,6 +56,11 @@ expect 2 "--threads: expected a whole number in \[1, 4096\]" -- diffusion --thre
 expect 2 "--repeats: expected a whole number in \[1," -- triangles --repeats 0
 expect 2 "--N: expected a whole number in \[1, 4000000000\]" -- triangles --N 0
 expect 2 "--N: expected a whole number" -- triangles --N 5e9
+expect 2 "--n: expected a whole number" -- diffusion --n 0x10
+expect 2 "--n: expected a whole number" -- diffusion --n " 5"
+expect 2 "--steps: expected a whole number" -- diffusion --steps 4.611686018427388e18
+expect 2 "--output: '' is not a file name" -- diffusion --n 10 --output ""
+expect 2 "--output: cannot write '$T': it exists and is not a regular file" -- diffusion --n 10 --output "$T"
 expect 2 "--kernel: unknown diffusion kernel 'fast' \(allowed: naive" -- diffusion --kernel fast
 expect 2 "--kernel: unknown triangles kernel 'naive' \(allowed: brute" -- triangles --kernel naive
 expect 2 "option --r does not apply to triangles" -- triangles --r 0.1

@@ -22,16 +22,19 @@ static int parse_int64(const char *opt, const char *s, int64_t lo, int64_t hi, i
     char *end;
     char range[96];
     snprintf(range, sizeof range, "a whole number in [%lld, %lld]", (long long)lo, (long long)hi);
+    /* plain or exact scientific notation only: no hex, no spaces, no "inf" */
+    if (*s == '\0' || strspn(s, "0123456789+-.eE") != strlen(s))
+        goto bad;
     errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (*s != '\0' && *end == '\0' && errno == 0) {
+    if (*end == '\0' && errno == 0) {
         if (v < lo || v > hi)
             goto bad;
         *out = v;
         return 0;
     }
     double d = strtod(s, &end);
-    if (*s == '\0' || *end != '\0' || !isfinite(d) || d != floor(d) || d < (double)lo || d > (double)hi)
+    if (*end != '\0' || !isfinite(d) || d != floor(d) || d < (double)lo || d >= 9.2e18 || (int64_t)d > hi)
         goto bad;
     *out = (int64_t)d;
     return 0;
@@ -44,9 +47,8 @@ bad:
 static int parse_r(const char *s, double *out)
 {
     char *end;
-    errno = 0;
-    double d = strtod(s, &end);
-    if (*s == '\0' || *end != '\0' || errno != 0 || !(d > 0.0 && d <= HPL_DIFFUSION_R_MAX))
+    double d = strtod(s, &end); /* a subnormal r sets ERANGE but is a valid r */
+    if (*s == '\0' || *end != '\0' || !(d > 0.0 && d <= HPL_DIFFUSION_R_MAX))
         return usage_error("invalid value '%s' for %s: expected a number in (0, 0.5]; r = kappa*dt/dx^2 above 0.5 is "
                            "unstable",
                            s, "--r");

@@ -23,14 +23,17 @@ typedef struct timing {
     double min, median;
 } timing;
 
-static void summarise(timing *t, int repeats)
+static int summarise(timing *t, int repeats)
 {
     double *s = malloc(sizeof(double) * (size_t)repeats);
+    if (s == NULL)
+        return -1;
     memcpy(s, t->seconds, sizeof(double) * (size_t)repeats);
     qsort(s, (size_t)repeats, sizeof(double), cmp_double);
     t->min = s[0];
     t->median = repeats % 2 ? s[repeats / 2] : 0.5 * (s[repeats / 2 - 1] + s[repeats / 2]);
     free(s);
+    return 0;
 }
 
 /* Test hook: HPCLADDER_CLI_INJECT_FAULT=1 corrupts the result after timing,
@@ -121,6 +124,23 @@ static int all_ok(const check_result *c, int nc)
     return ok;
 }
 
+/* Refuse, before allocating, a run whose arrays would not fit in this
+ * machine's memory: better exit 3 with the numbers than be killed by the
+ * OOM killer half-way.  bytes is an estimate of the peak. */
+static int enough_memory(double bytes, const char *what)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0)
+        return 1; /* unknown: let the allocations decide */
+    double have = (double)pages * (double)page;
+    if (bytes <= have)
+        return 1;
+    fprintf(stderr, "hpcladder-c: %s needs about %.1f GiB of memory (fields, workspace, verification); this machine "
+                    "has %.1f GiB\n",
+            what, bytes / 1073741824.0, have / 1073741824.0);
+    return 0;
+}
+
 /* Map a library failure to the CLI's exit code: bad input is a usage error. */
 static int fail_status(const char *what, hpl_status s)
 {
@@ -161,6 +181,19 @@ static int run_diffusion(cli_options *o)
         }
         o->n = n;
     }
+    /* the initial and final fields, two verification fields, and up to about
+     * four fields of kernel workspace (folded copies, FFT buffers) */
+    if (!enough_memory(8.0 * 8.0 * (double)o->n, "this diffusion run"))
+        goto done;
+    if (u0 != NULL) {
+        for (int64_t i = 0; i < o->n; i++)
+            if (!isfinite(u0[i])) {
+                fprintf(stderr, "hpcladder-c: invalid value for --init: %s holds a non-finite value at index %lld\n",
+                        o->init_path, (long long)i);
+                rc = EXIT_USAGE;
+                goto done;
+            }
+    }
     hpl_diffusion_params p = {.n = o->n, .r = o->r, .steps = o->steps, .threads = o->threads};
     hpl_status s = hpl_diffusion_plan_create(o->dkernel, &p, &plan);
     if (s != HPL_OK) {
@@ -195,7 +228,10 @@ static int run_diffusion(cli_options *o)
         }
         progress(o, i, t.seconds[i]);
     }
-    summarise(&t, o->repeats);
+    if (summarise(&t, o->repeats) != 0) {
+        fprintf(stderr, "hpcladder-c: out of memory summarising %d repeats\n", o->repeats);
+        goto done;
+    }
 
     double sum = 0.0, mx = -INFINITY, l2 = 0.0;
     for (int64_t i = 0; i < o->n; i++) {
@@ -284,6 +320,10 @@ static int run_triangles(cli_options *o)
                 why);
         return EXIT_USAGE;
     }
+    /* counts, the verification's euclid array (up to N = 1e9) and the
+     * kernels' scratch (under a third of the counts) */
+    if (!enough_memory(4.0 * (double)o->N * (o->N <= 1000000000 ? 2.4 : 1.4), "this triangles run"))
+        goto done;
     counts = malloc((size_t)o->N * sizeof(uint32_t));
     t.seconds = calloc((size_t)o->repeats, sizeof(double));
     if (counts == NULL || t.seconds == NULL) {
@@ -302,7 +342,10 @@ static int run_triangles(cli_options *o)
         }
         progress(o, i, t.seconds[i]);
     }
-    summarise(&t, o->repeats);
+    if (summarise(&t, o->repeats) != 0) {
+        fprintf(stderr, "hpcladder-c: out of memory summarising %d repeats\n", o->repeats);
+        goto done;
+    }
     if (fault_injected())
         counts[o->N - 1] += 1;
     uint64_t checksum = hpl_triangles_checksum(counts, o->N), total = 0;
@@ -364,15 +407,11 @@ static void list_kernels(void)
     }
 }
 
-int main(int argc, char **argv)
+static int dispatch(cli_options *o)
 {
-    cli_options o;
-    int rc = cli_parse(argc, argv, &o);
-    if (rc != 0)
-        return rc;
-    switch (o.command) {
+    switch (o->command) {
     case CMD_HELP:
-        cli_print_help(stdout, o.help_topic);
+        cli_print_help(stdout, o->help_topic);
         return 0;
     case CMD_VERSION:
         printf("hpcladder-c %s (libhpcladder %s)\n", HPCLADDER_VERSION, hpl_version());
@@ -381,10 +420,26 @@ int main(int argc, char **argv)
         list_kernels();
         return 0;
     case CMD_DIFFUSION:
-        return run_diffusion(&o);
+        return run_diffusion(o);
     case CMD_TRIANGLES:
-        return run_triangles(&o);
+        return run_triangles(o);
     default:
         return EXIT_USAGE;
     }
+}
+
+int main(int argc, char **argv)
+{
+    cli_options o;
+    int rc = cli_parse(argc, argv, &o);
+    if (rc != 0)
+        return rc;
+    rc = dispatch(&o);
+    /* a result that could not be written (full disk, closed pipe) is a
+     * runtime error, not a success */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "hpcladder-c: cannot write the result to standard output\n");
+        return EXIT_RUNTIME;
+    }
+    return rc;
 }

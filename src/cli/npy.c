@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int write_npy(const char *path, const char *descr, const void *data, size_t elsize, int64_t n, char *err,
@@ -64,8 +65,25 @@ int npy_write_u32(const char *path, const uint32_t *a, int64_t n, char *err, siz
 
 int npy_check_writable(const char *path, char *err, size_t errlen)
 {
-    /* The folder must exist and be writable; the file itself is created
+    /* A file name, in a folder that exists and is writable; an existing
+     * entry must be a writable regular file.  The file itself is created
      * only at the end. */
+    size_t len = strlen(path);
+    if (len == 0 || path[len - 1] == '/') {
+        snprintf(err, errlen, "'%s' is not a file name", path);
+        return -1;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (!S_ISREG(st.st_mode)) {
+            snprintf(err, errlen, "cannot write '%s': it exists and is not a regular file", path);
+            return -1;
+        }
+        if (access(path, W_OK) != 0) {
+            snprintf(err, errlen, "cannot write '%s': it exists and is read-only", path);
+            return -1;
+        }
+    }
     char *dir = strdup(path);
     if (dir == NULL) {
         snprintf(err, errlen, "out of memory");
