@@ -105,12 +105,14 @@ def _declare(lib):
         "hpl_diffusion_init_gaussian": (c_int, [c_int64, P(c_double)]),
         "hpl_diffusion_init_sine": (c_int, [c_int64, c_int64, P(c_double)]),
         "hpl_diffusion_sine_factor": (c_double, [c_int64, c_int64, c_double]),
+        "hpl_diffusion_sine_decay": (c_double, [c_int64, c_int64, c_double, c_int64]),
         # triangles.h
         "hpl_triangles_kernel_name": (c_char_p, [c_int]),
         "hpl_triangles_kernel_from_name": (c_int, [c_char_p, P(c_int)]),
         "hpl_triangles_kernel_available": (c_int, [c_int, P(c_char_p)]),
         "hpl_triangles_kernel_threaded": (c_int, [c_int]),
         "hpl_triangles_count": (c_int, [c_int, c_int64, c_int, P(c_uint32), P(c_int64), P(c_uint32)]),
+        "hpl_triangles_count_one": (c_int, [c_int64, P(c_uint32)]),
         "findnumsolutions": (c_int, [c_int]),
         "hpl_triangles_checksum": (c_uint64, [P(c_uint32), c_int64]),
     }
