@@ -316,6 +316,19 @@ def _timed(call, warm_arg, arg, repeats, prepare=lambda: None, sync=None, reduce
     return warmup, seconds, result
 
 
+def _finish(args, record, result, seconds, warmup, warmup_text, summary, extra):
+    """Complete a rung's JSON record (timing, warm-up, result summary,
+    interpreter, rung-specific extras) and emit it with the result file."""
+    record.update({"repeats": args.repeats, "threads": args.threads})
+    record.update(_timing(seconds, warmup))
+    record["warmup"] = warmup_text
+    record.update(summary)
+    record["python"] = _python()
+    record.update(extra or {})
+    emit(args, record, result)
+    return 0
+
+
 def run_diffusion(rung, args, solve, prepare=list, extra=None, reduce_time=None, root=True):
     """Time solve(state, r, steps) -> final field on the talk's Gaussian.
 
@@ -331,15 +344,9 @@ def run_diffusion(rung, args, solve, prepare=list, extra=None, reduce_time=None,
         return 0
     if len(result) != args.n:
         raise RuntimeError("rung %s returned %d values for n = %d" % (rung, len(result), args.n))
-    record = {"workload": "diffusion", "rung": rung, "n": args.n, "steps": args.steps, "r": args.r,
-              "repeats": args.repeats, "threads": args.threads}
-    record.update(_timing(seconds, warmup))
-    record["warmup"] = "same kernel, %d steps" % warm_steps
-    record.update(diffusion_summary(result))
-    record["python"] = _python()
-    record.update(extra or {})
-    emit(args, record, result)
-    return 0
+    record = {"workload": "diffusion", "rung": rung, "n": args.n, "steps": args.steps, "r": args.r}
+    return _finish(args, record, result, seconds, warmup, "same kernel, %d steps" % warm_steps,
+                   diffusion_summary(result), extra)
 
 
 def run_triangles(rung, args, count, extra=None, reduce_time=None, root=True, sync=None):
@@ -353,12 +360,6 @@ def run_triangles(rung, args, count, extra=None, reduce_time=None, root=True, sy
         return 0
     if len(result) != args.N:
         raise RuntimeError("rung %s returned %d counts for N = %d" % (rung, len(result), args.N))
-    record = {"workload": "triangles", "rung": rung, "N": args.N, "repeats": args.repeats,
-              "threads": args.threads}
-    record.update(_timing(seconds, warmup))
-    record["warmup"] = "same kernel, N = %d" % warm_n
-    record.update(triangles_summary(result))
-    record["python"] = _python()
-    record.update(extra or {})
-    emit(args, record, result)
-    return 0
+    record = {"workload": "triangles", "rung": rung, "N": args.N}
+    return _finish(args, record, result, seconds, warmup, "same kernel, N = %d" % warm_n,
+                   triangles_summary(result), extra)
