@@ -195,7 +195,8 @@ def cmd_run(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         print(f"plots skipped: {note}")
     if results["meta"]["interrupted"]:
         return 130
-    bad = [r for r in results["records"] if r["status"] in ("FAILED", "TIMEOUT")]
+    from ._shared import FAILED, TIMEOUT
+    bad = [r for r in results["records"] if r["status"] in (FAILED, TIMEOUT)]
     return 1 if bad else 0
 
 
@@ -223,16 +224,16 @@ def cmd_solve(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         import numpy as np
         import hpcladder
-        from .harness.reference import diffusion_summary, gaussian, triangles_checksum
+        from . import _shared, slow
     except ImportError as e:
         print(f"hpcladder solve: {e}", file=sys.stderr)
         return 3
     try:
         t0 = time.perf_counter()
         if args.workload == "diffusion":
-            u = hpcladder.diffusion(gaussian(args.n), args.r, args.steps, kernel=args.kernel, threads=args.threads)
+            u = hpcladder.diffusion(slow.gaussian(args.n), args.r, args.steps, kernel=args.kernel, threads=args.threads)
             dt = time.perf_counter() - t0
-            s = diffusion_summary(np.asarray(u))
+            s = _shared.diffusion_summary(u)
             print(f"diffusion n={args.n} steps={args.steps} r={args.r:g} kernel={args.kernel} "
                   f"threads={args.threads}: sum={s['sum']:.17g} max={s['max']:.17g} l2={s['l2']:.17g} "
                   f"({dt:.3f} s)")
@@ -241,7 +242,7 @@ def cmd_solve(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             dt = time.perf_counter() - t0
             print(f"triangles N={args.N} kernel={args.kernel} threads={args.threads}: best p={best_p} "
                   f"({best_count} triangles), total={int(np.sum(counts, dtype=np.int64))}, "
-                  f"checksum={triangles_checksum(counts)} ({dt:.3f} s)")
+                  f"checksum={_shared.triangles_checksum(counts)} ({dt:.3f} s)")
     except (ValueError, TypeError) as e:       # the C library's message for bad arguments
         print(f"hpcladder solve {args.workload}: error: {e}", file=sys.stderr)
         return 2

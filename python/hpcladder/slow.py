@@ -6,17 +6,20 @@ fast code against).
                               arithmetic: bit-identical to it
     triangles(N)              exact integer Python over all (a, b)
     gaussian(n), sine_mode(n, k), sine_factor(n, k, r)
-                              the library's initial fields and the exact decay
-                              factor of a sine mode
+                              the library's initial fields (hpcladder._shared's,
+                              as arrays) and the exact decay factor of a sine mode
     compare_diffusion(u, ref), compare_triangles(counts, ref)
                               (ok, message): what the harness and the tests
                               call to verify a rung
+    diffusion_summary, triangles_summary
+                              hpcladder._shared's, re-exported
 """
 import math
 
 import numpy as np
 
-from .rungs._protocol import best_perimeter, diffusion_summary, triangles_summary
+from . import _shared
+from ._shared import best_perimeter, diffusion_summary, triangles_summary
 
 __all__ = ["diffusion", "triangles", "gaussian", "sine_mode", "sine_factor",
            "compare_diffusion", "compare_triangles", "diffusion_summary", "triangles_summary",
@@ -27,26 +30,15 @@ DIFFUSION_RTOL = 1e-10
 
 
 def gaussian(n):
-    """The talk's initial field, exp(-(i - n/2)^2 / 100000), with the same
-    operations and the same libm exp as hpl_diffusion_init_gaussian (so equal
-    to it to the bit)."""
-    if n < 3:
-        raise ValueError("n = %d is too small: n must be >= 3" % n)
-    half = n / 2.0
-    return np.array([math.exp(-((i - half) * (i - half)) / 100000.0) for i in range(n)], dtype=np.float64)
+    """The talk's initial field as a float64 array: _shared.gaussian, equal
+    to hpl_diffusion_init_gaussian to the bit."""
+    return np.array(_shared.gaussian(n), dtype=np.float64)
 
 
 def sine_mode(n, k):
-    """Discrete sine mode k: u[j] = sin(k*pi*j/(n-1)), ends 0, 1 <= k <= n-2
-    (k*j reduced modulo 2(n-1) first, as the library does)."""
-    if n < 3:
-        raise ValueError("n = %d is too small: n must be >= 3" % n)
-    if not 1 <= k <= n - 2:
-        raise ValueError("sine mode k = %d is out of range: k must be in [1, n-2] = [1, %d]" % (k, n - 2))
-    period = 2 * (n - 1)
-    u = np.array([math.sin(math.pi * float((k * j) % period) / float(n - 1)) for j in range(n)])
-    u[0] = u[-1] = 0.0
-    return u
+    """Discrete sine mode k as a float64 array: _shared.sine_mode, equal to
+    hpl_diffusion_init_sine to the bit."""
+    return np.array(_shared.sine_mode(n, k), dtype=np.float64)
 
 
 def sine_factor(n, k, r):

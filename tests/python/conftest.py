@@ -5,7 +5,6 @@ The tests exercise the installed package (pip install .), not the source
 tree: what users get is what is tested.
 """
 import importlib
-import json
 import os
 import shutil
 import subprocess
@@ -14,6 +13,8 @@ import sys
 import numpy as np
 import pytest
 
+from hpcladder import _shared
+from hpcladder.harness.runner import parse_record
 from hpcladder.rungs import _protocol
 
 # Seconds any single rung process may take at the tiny test sizes.
@@ -26,18 +27,6 @@ def import_rung(rung):
         return importlib.import_module("hpcladder.rungs." + rung.replace("-", "_"))
     except _protocol.ToolMissing as exc:
         pytest.skip("%s: %s (install: %s)" % (rung, exc.reason, exc.install))
-
-
-def last_json(stdout):
-    """The protocol's record: the last stdout line that parses as an object."""
-    for line in reversed(stdout.splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except ValueError:
-                continue
-    return None
 
 
 class RungRun(object):
@@ -57,8 +46,8 @@ def run_rung(prefix, workload, options, tmp_path, env=None):
     full_env = dict(os.environ)
     full_env.update(env or {})
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=RUNG_TIMEOUT, env=full_env)
-    record = last_json(proc.stdout)
-    if proc.returncode == _protocol.SKIPPED_EXIT:
+    record = parse_record(proc.stdout)
+    if proc.returncode == _shared.EXIT_SKIPPED:
         assert record and record.get("skipped") and record.get("install"), (
             "exit 3 without a SKIPPED record: %r" % proc.stdout)
         pytest.skip("%s: %s (install: %s)" % (" ".join(prefix), record["skipped"], record["install"]))

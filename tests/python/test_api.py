@@ -51,19 +51,6 @@ def test_slow_diffusion_basics():
     assert np.allclose(line, [1.0, 1.25, 1.5, 1.75, 2.0], rtol=0, atol=1e-12)
 
 
-def test_slow_init_fields_match_the_library():
-    lib = _lib.lib()
-    for n in (3, 17, 1000, 100001):
-        c = np.empty(n)
-        assert lib.hpl_diffusion_init_gaussian(n, c.ctypes.data_as(ctypes.POINTER(ctypes.c_double))) == 0
-        assert np.array_equal(slow.gaussian(n), c)
-    for n, k in ((3, 1), (100, 7), (1001, 999)):
-        c = np.empty(n)
-        assert lib.hpl_diffusion_init_sine(n, k, c.ctypes.data_as(ctypes.POINTER(ctypes.c_double))) == 0
-        assert np.array_equal(slow.sine_mode(n, k), c)
-        assert slow.sine_factor(n, k, 0.1) == lib.hpl_diffusion_sine_factor(n, k, 0.1)
-
-
 def test_compare_diffusion():
     ref = slow.gaussian(100)
     assert slow.compare_diffusion(ref.copy(), ref)[0]
@@ -86,12 +73,6 @@ def test_compare_triangles():
     ok, msg = slow.compare_triangles(bad, ref)
     assert not ok and "p = 240" in msg and "2 of 300" in msg
     assert not slow.compare_triangles(ref[:-1], ref)[0]
-
-
-def test_checksum_matches_the_library():
-    counts = slow.triangles(1000)[0]
-    c = _lib.lib().hpl_triangles_checksum(counts.ctypes.data_as(ctypes.POINTER(ctypes.c_uint32)), counts.size)
-    assert slow.triangles_summary(counts)["checksum"] == c
 
 
 # ---- the API ------------------------------------------------------------------------

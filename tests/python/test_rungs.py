@@ -13,8 +13,9 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import RUNG_TIMEOUT, import_rung, last_json, mpirun_prefix, pypy3, python_rung, run_rung
-from hpcladder import slow
+from conftest import RUNG_TIMEOUT, import_rung, mpirun_prefix, pypy3, python_rung, run_rung
+from hpcladder import _shared, slow
+from hpcladder.harness.runner import parse_record
 from hpcladder.rungs import RUNGS, _protocol, script_path
 
 DIFFUSION_SIZES = [(n, steps) for n in (17, 1000) for steps in (0, 1, 50)]
@@ -46,7 +47,7 @@ def _assert_counts(counts, N):
 @pytest.mark.parametrize("n,steps", DIFFUSION_SIZES)
 def test_vanilla_diffusion(n, steps):
     mod = import_rung("py-vanilla")
-    u = mod.diffuse(_protocol.gaussian(n), R, steps)
+    u = mod.diffuse(_shared.gaussian(n), R, steps)
     assert isinstance(u, list)
     _assert_field(u, n, steps)
 
@@ -55,7 +56,7 @@ def test_vanilla_diffusion(n, steps):
 @pytest.mark.parametrize("rung", ARRAY_DIFFUSION)
 def test_array_diffusion(rung, n, steps):
     mod = import_rung(rung)
-    u = mod.diffuse(np.array(_protocol.gaussian(n)), R, steps)
+    u = mod.diffuse(np.array(_shared.gaussian(n)), R, steps)
     ref = _reference_field(n, steps)
     _assert_field(u, n, steps)
     # These rungs do the C naive loop's arithmetic: equal to the bit.
@@ -78,7 +79,7 @@ def test_ctypes_diffusion(kernel, n, steps):
     try:
         if d.plan(steps) is None:
             pytest.skip("py-ctypes --kernel %s: %s" % (kernel, d.why))
-        u = d.solve(np.array(_protocol.gaussian(n)), R, steps)
+        u = d.solve(np.array(_shared.gaussian(n)), R, steps)
     finally:
         d.close()
     _assert_field(u, n, steps)
@@ -131,7 +132,7 @@ def _check_diffusion_run(run, rung, n, steps):
     assert run.data.dtype == np.float64 and run.data.shape == (n,)
     _assert_field(run.data, n, steps)
     # The record's summaries describe the file it wrote.
-    summary = _protocol.diffusion_summary(run.data)
+    summary = _shared.diffusion_summary(run.data)
     for key in ("sum", "max", "l2"):
         assert rec[key] == pytest.approx(summary[key], rel=1e-12)
 
@@ -228,8 +229,8 @@ def test_vanilla_needs_only_the_stdlib(tmp_path):
                                           ("py-cython", ["hpcladder.rungs._cy_triangles_typed"])])
 def test_missing_tool_is_skipped(rung, blocked):
     proc = _run_blocked(blocked, ["triangles", "--N", "13", "--json"], module="hpcladder.rungs." + rung.replace("-", "_"))
-    assert proc.returncode == _protocol.SKIPPED_EXIT, proc.stdout + proc.stderr
-    rec = last_json(proc.stdout)
+    assert proc.returncode == _shared.EXIT_SKIPPED, proc.stdout + proc.stderr
+    rec = parse_record(proc.stdout)
     assert rec["rung"] == rung and rec["workload"] == "triangles"
     assert "not available" in rec["skipped"] and rec["install"]
 
@@ -263,10 +264,3 @@ def test_write_npy(kind, values, tmp_path):
         header_len = int.from_bytes(f.read(2), "little")
     assert (10 + header_len) % 64 == 0  # data aligned as numpy.save does
 
-
-def test_summaries():
-    assert _protocol.triangles_summary([0] * 12 + [1]) == {"best_p": 12, "best_count": 1, "checksum": 13, "total": 1}
-    assert _protocol.best_perimeter([0, 2, 1, 2]) == (1, 2)  # smallest p on ties
-    assert _protocol.best_perimeter([0, 0]) == (0, 0)
-    s = _protocol.diffusion_summary([3.0, -4.0])
-    assert s == {"sum": -1.0, "max": 3.0, "l2": 5.0}

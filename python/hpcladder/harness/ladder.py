@@ -270,20 +270,13 @@ def tool_paths() -> dict[str, str | None]:
 
 
 def _bundled_cli() -> str | None:
+    """The package's hpcladder-c (_lib.cli_path, which honours HPCLADDER_C),
+    else one on PATH, else None."""
+    from .._lib import LibraryNotFound, cli_path
     try:
-        from hpcladder import _lib
-    except Exception:                 # part of the package not built: no CLI
+        return cli_path()
+    except LibraryNotFound:           # the package was installed without its native part
         return shutil.which("hpcladder-c")
-    for name in ("cli_path", "hpcladder_c_path", "find_cli"):
-        fn = getattr(_lib, name, None)
-        if callable(fn):
-            try:
-                p = fn()
-            except Exception:
-                p = None
-            if p and os.path.exists(str(p)):
-                return str(p)
-    return shutil.which("hpcladder-c")
 
 
 def rungs_dir() -> str:

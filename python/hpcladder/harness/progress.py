@@ -9,7 +9,8 @@ import sys
 import time
 from typing import Any
 
-from .session import FAILED, PASSED, SKIPPED, TIMEOUT, size_label
+from .._shared import FAILED, PASSED, SKIPPED, TIMEOUT
+from .session import size_label
 
 
 def _line(i: int, total: int, rec: dict[str, Any]) -> tuple[str, str]:

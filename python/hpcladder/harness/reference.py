@@ -10,15 +10,17 @@ The comparison itself is `hpcladder.slow.compare_diffusion/compare_triangles`,
 the same functions the tests use, so the harness and pytest agree on what
 "correct" means.  A rung that writes no .npy file is checked on the summary in
 its JSON record instead (sum/max/l2 to 1e-10 relative; best_p, best_count,
-total and checksum exactly).
+total and checksum exactly), computed by the same hpcladder._shared functions
+the rungs use.
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .. import _shared, slow
 
 SUMMARY_RTOL = 1e-10
 CROSSCHECK_N = 300
@@ -26,41 +28,6 @@ CROSSCHECK_N = 300
 
 class ReferenceError(RuntimeError):
     """The references themselves disagree: nothing can be verified."""
-
-
-def _slow():
-    from hpcladder import slow
-    return slow
-
-
-def gaussian(n: int) -> np.ndarray:
-    """The talk's initial field u0 = exp(-(i - n/2)^2 / 100000)."""
-    try:
-        return np.asarray(_slow().gaussian(n), dtype=np.float64)
-    except (ImportError, AttributeError):
-        i = np.arange(n, dtype=np.float64)
-        return np.exp(-((i - n / 2) ** 2) / 100000.0)
-
-
-def triangles_checksum(counts: np.ndarray) -> int:
-    """sum over p of (p+1)*counts[p] mod 2^64 (uint64 arithmetic wraps)."""
-    c = np.asarray(counts).astype(np.uint64)
-    p1 = np.arange(1, len(c) + 1, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        return int(np.sum(p1 * c, dtype=np.uint64))
-
-
-def triangles_best(counts: np.ndarray) -> tuple[int, int]:
-    """(best p, its count): largest count, smallest p on ties, (0, 0) if none."""
-    c = np.asarray(counts)
-    if len(c) == 0 or c.max() == 0:
-        return 0, 0
-    p = int(np.argmax(c))      # argmax returns the first maximum: smallest p
-    return p, int(c[p])
-
-
-def diffusion_summary(u: np.ndarray) -> dict[str, float]:
-    return {"sum": float(np.sum(u)), "max": float(np.max(u)), "l2": float(math.sqrt(float(np.dot(u, u))))}
 
 
 class References:
@@ -76,13 +43,13 @@ class References:
     def diffusion(self, n: int, steps: int, r: float) -> np.ndarray:
         key = (n, steps, float(r))
         if key not in self._dif:
-            u0 = gaussian(n)
+            u0 = slow.gaussian(n)
             try:
                 import hpcladder
                 u = np.asarray(hpcladder.diffusion(u0, r, steps, kernel="serial"), dtype=np.float64)
                 self.sources["diffusion"] = "C library, serial kernel (hpcladder.diffusion)"
             except Exception as e:     # library not built / not importable
-                u = np.asarray(_slow().diffusion(u0, r, steps), dtype=np.float64)
+                u = np.asarray(slow.diffusion(u0, r, steps), dtype=np.float64)
                 self.sources["diffusion"] = f"pure Python hpcladder.slow.diffusion (C library unavailable: {e})"
             self._dif[key] = u
         return self._dif[key]
@@ -94,10 +61,10 @@ class References:
             u, why = _load_result(output, n, "result")
             if u is None:
                 return False, why
-            return _compare("compare_diffusion", np.asarray(u, dtype=np.float64), ref)
+            return slow.compare_diffusion(u, ref)
         if not record or not all(k in record for k in ("sum", "max", "l2")):
             return False, "no result file and no sum/max/l2 in the record"
-        want = diffusion_summary(ref)
+        want = _shared.diffusion_summary(ref)
         worst = max(abs(float(record[k]) - want[k]) / max(abs(want[k]), 1e-300) for k in want)
         ok = worst <= SUMMARY_RTOL
         return ok, (f"summary (no .npy): sum/max/l2 agree to {worst:.1e} relative" if ok else
@@ -115,7 +82,7 @@ class References:
                 self.sources["triangles"] = ("C library, euclid kernel (hpcladder.triangles), "
                                              f"cross-checked against hpcladder.slow.triangles at N={CROSSCHECK_N}")
             except Exception as e:
-                self._tri[N] = _counts_of(_slow().triangles(N))
+                self._tri[N] = _counts_of(slow.triangles(N))
                 self.sources["triangles"] = f"pure Python hpcladder.slow.triangles (C library unavailable: {e})"
         return self._tri[N]
 
@@ -127,8 +94,8 @@ class References:
             fast = _counts_of(hpcladder.triangles(CROSSCHECK_N, kernel="euclid"))
         except Exception:
             return                     # no library: the slow one is the reference anyway
-        slow = _counts_of(_slow().triangles(CROSSCHECK_N))
-        if len(fast) != len(slow) or not np.array_equal(fast, slow):
+        obvious = _counts_of(slow.triangles(CROSSCHECK_N))
+        if len(fast) != len(obvious) or not np.array_equal(fast, obvious):
             raise ReferenceError(f"reference cross-check failed: the C euclid kernel and "
                                  f"hpcladder.slow.triangles disagree at N={CROSSCHECK_N}")
 
@@ -138,13 +105,11 @@ class References:
             c, why = _load_result(output, N, "counts")
             if c is None:
                 return False, why
-            return _compare("compare_triangles", c, ref)
+            return slow.compare_triangles(c, ref)
         keys = ("best_p", "best_count", "total", "checksum")
         if not record or not all(k in record for k in keys):
             return False, "no counts file and no best_p/best_count/total/checksum in the record"
-        bp, bc = triangles_best(ref)
-        want = {"best_p": bp, "best_count": bc, "total": int(np.sum(ref, dtype=np.int64)),
-                "checksum": triangles_checksum(ref)}
+        want = _shared.triangles_summary(ref)
         bad = [f"{k}={record[k]} (want {want[k]})" for k in keys if int(record[k]) != want[k]]
         return (not bad, "summary (no .npy): best_p, best_count, total, checksum agree" if not bad
                 else "summary (no .npy) differs: " + ", ".join(bad))
@@ -166,35 +131,3 @@ def _load_result(path: Path, length: int, what: str) -> tuple[np.ndarray | None,
     if a.ndim != 1 or a.shape[0] != length:
         return None, f"{what} has shape {a.shape}, expected ({length},)"
     return a, ""
-
-
-def _compare(name: str, got: np.ndarray, ref: np.ndarray) -> tuple[bool, str]:
-    try:
-        fn = getattr(_slow(), name)
-    except (ImportError, AttributeError):
-        fn = _FALLBACK[name]
-    ok, msg = fn(got, ref)
-    return bool(ok), str(msg)
-
-
-# Used only when hpcladder.slow is not importable (a broken install): the same
-# rules, so the harness still verifies rather than trusting.
-def _fallback_diffusion(u: np.ndarray, ref: np.ndarray) -> tuple[bool, str]:
-    if not np.all(np.isfinite(u)):
-        return False, "result has NaN/Inf"
-    err = float(np.max(np.abs(u - ref)))
-    tol = 1e-10 * float(np.max(np.abs(ref)))   # as hpcladder.slow.DIFFUSION_RTOL
-    i = int(np.argmax(np.abs(u - ref)))
-    return (err <= tol, f"max |u - ref| = {err:.3e} (tolerance {tol:.1e})"
-            + ("" if err <= tol else f", worst at i={i}: {u[i]!r} vs {ref[i]!r}"))
-
-
-def _fallback_triangles(c: np.ndarray, ref: np.ndarray) -> tuple[bool, str]:
-    diff = np.nonzero(np.asarray(c, dtype=np.int64) != np.asarray(ref, dtype=np.int64))[0]
-    if len(diff) == 0:
-        return True, "counts identical"
-    p = int(diff[0])
-    return False, f"{len(diff)} perimeters differ, first p={p}: {int(c[p])} vs {int(ref[p])}"
-
-
-_FALLBACK = {"compare_diffusion": _fallback_diffusion, "compare_triangles": _fallback_triangles}

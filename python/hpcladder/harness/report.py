@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .session import FAILED, PASSED, SKIPPED, TIMEOUT, short_int, size_label
+from .._shared import FAILED, PASSED, SKIPPED, TIMEOUT
+from .session import short_int, size_label
 
 # results.csv: one row per rung x workload x size x workers (docs/protocol.md
 # documents each column).

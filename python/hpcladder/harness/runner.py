@@ -20,8 +20,6 @@ from typing import Any
 
 from .ladder import Rung, rungs_dir
 
-EXIT_SKIPPED = 3     # protocol: exit 3 with {"skipped": reason} = cannot run here
-
 
 @dataclasses.dataclass
 class ProcessResult:

@@ -1,6 +1,7 @@
 """hpcladder.rungs._protocol - what every Python rung shares: the command
 line of the rung protocol v1 (shared with hpcladder-c and the harness), the
-timing loop, the result summaries, the .npy output and the JSON record.
+timing loop, the .npy output and the JSON record.  The initial field, the
+result summaries and the exit codes come from hpcladder._shared.
 
 Standard library only, at module level and below: the py-vanilla rung runs
 under PyPy without NumPy and writes its .npy files through write_npy().
@@ -12,13 +13,13 @@ A rung module calls main() with one function per workload it implements:
                               diffusion=lambda a: _protocol.run_diffusion("py-numpy", a, diffuse, np.array),
                               triangles=lambda a: _protocol.run_triangles("py-numpy", a, count))
 
-Exit codes: 0 the rung ran, 2 usage error (argparse), 3 SKIPPED (a tool is
-missing: the JSON record says which and how to install it), anything else
-(an exception: 1) FAILED.
+Exit codes (_shared.EXIT_*): 0 the rung ran, 2 usage error (argparse), 3
+SKIPPED (a tool is missing: the JSON record says which and how to install
+it), anything else (an exception: 1) FAILED.
 """
 import argparse
 import json
-import math
+import os
 import platform
 import statistics
 import struct
@@ -26,7 +27,12 @@ import sys
 import time
 from array import array
 
-SKIPPED_EXIT = 3
+if __package__:
+    from .. import _shared
+else:  # run as a file (pypy3 .../py_vanilla.py): the package's folder is one up
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    import _shared
+
 WORKLOADS = ("diffusion", "triangles")
 
 # The warm-up call is untimed and reported as warmup_seconds.  It runs the
@@ -62,7 +68,7 @@ def skip(reason, install, rung=None, workload=None):
     if workload:
         record["workload"] = workload
     print(json.dumps(record), flush=True)
-    sys.exit(SKIPPED_EXIT)
+    sys.exit(_shared.EXIT_SKIPPED)
 
 
 class requires(object):
@@ -90,56 +96,6 @@ class requires(object):
         if self.module_name == "__main__":
             skip(reason, self.install, rung=self.rung)
         raise ToolMissing(reason, self.install) from exc
-
-
-# ---- inputs and summaries ------------------------------------------------------
-
-def gaussian(n):
-    """The talk's initial field as a list: exp(-(i - n/2)^2/100000), computed
-    exactly as hpl_diffusion_init_gaussian does (same operations, same libm
-    exp), so every rung starts from the C library's field to the bit."""
-    half = n / 2.0
-    out = []
-    for i in range(n):
-        x = float(i) - half
-        out.append(math.exp(-(x * x) / 100000.0))
-    return out
-
-
-def _as_list(values):
-    """A plain list of Python numbers (ndarray, array.array, list...)."""
-    tolist = getattr(values, "tolist", None)
-    return tolist() if tolist is not None else list(values)
-
-
-def diffusion_summary(values):
-    """{"sum", "max", "l2"} of a field: sum and l2 = sqrt(sum u^2) with
-    math.fsum (correctly rounded, so independent of summation order)."""
-    u = _as_list(values)
-    return {
-        "sum": math.fsum(u),
-        "max": max(u) if u else 0.0,
-        "l2": math.sqrt(math.fsum(v * v for v in u)),
-    }
-
-
-def best_perimeter(counts):
-    """The talk's selection: (p, count) of the largest count, smallest p on
-    ties (strictly greater wins), (0, 0) if there is no triangle."""
-    best_p, best_count = 0, 0
-    for p, c in enumerate(counts):
-        if c > best_count:
-            best_p, best_count = p, c
-    return best_p, best_count
-
-
-def triangles_summary(counts):
-    """{"best_p", "best_count", "checksum", "total"} of a counts array;
-    checksum = sum of (p+1)*counts[p] modulo 2^64, like hpl_triangles_checksum."""
-    c = [int(v) for v in _as_list(counts)]
-    best_p, best_count = best_perimeter(c)
-    checksum = sum((p + 1) * v for p, v in enumerate(c)) % (1 << 64)
-    return {"best_p": best_p, "best_count": best_count, "checksum": checksum, "total": sum(c)}
 
 
 # ---- .npy output without NumPy -----------------------------------------------
@@ -336,7 +292,7 @@ def run_diffusion(rung, args, solve, prepare=list, extra=None, reduce_time=None,
     each call (untimed); solve may advance it in place and must return the
     final field.  reduce_time(seconds) combines timings across processes
     (MPI: max over ranks); only the root process writes and prints."""
-    u0 = gaussian(args.n)
+    u0 = _shared.gaussian(args.n)
     warm_steps = min(args.steps, WARMUP_STEPS)
     warmup, seconds, result = _timed(lambda state, steps: solve(state, args.r, steps), warm_steps, args.steps,
                                      args.repeats, prepare=lambda: prepare(u0), reduce_time=reduce_time)
@@ -346,7 +302,7 @@ def run_diffusion(rung, args, solve, prepare=list, extra=None, reduce_time=None,
         raise RuntimeError("rung %s returned %d values for n = %d" % (rung, len(result), args.n))
     record = {"workload": "diffusion", "rung": rung, "n": args.n, "steps": args.steps, "r": args.r}
     return _finish(args, record, result, seconds, warmup, "same kernel, %d steps" % warm_steps,
-                   diffusion_summary(result), extra)
+                   _shared.diffusion_summary(result), extra)
 
 
 def run_triangles(rung, args, count, extra=None, reduce_time=None, root=True, sync=None):
@@ -362,4 +318,4 @@ def run_triangles(rung, args, count, extra=None, reduce_time=None, root=True, sy
         raise RuntimeError("rung %s returned %d counts for N = %d" % (rung, len(result), args.N))
     record = {"workload": "triangles", "rung": rung, "N": args.N}
     return _finish(args, record, result, seconds, warmup, "same kernel, N = %d" % warm_n,
-                   triangles_summary(result), extra)
+                   _shared.triangles_summary(result), extra)
