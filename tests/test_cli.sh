@@ -33,6 +33,18 @@ print(eval(sys.argv[2]))
 PY
 }
 
+# kernels WORKLOAD [built|missing|all]: kernel names from the library's own
+# table (--list --json), never a list kept here
+kernels() {
+    "$C" --list --json | python3 -c '
+import json, sys
+w, which = sys.argv[1], sys.argv[2]
+print(" ".join(k["name"] for k in json.load(sys.stdin)[w]
+               if which == "all" or k["built"] == (which == "built")))' "$1" "${2:-built}"
+}
+# is_built WORKLOAD NAME
+is_built() { [[ " $(kernels "$1") " == *" $2 "* ]]; }
+
 # --- help, version, list -------------------------------------------------------
 expect 0 "Exit codes" -- --help
 expect 0 "--steps" -- diffusion --help
@@ -40,6 +52,26 @@ expect 0 "--counts" -- triangles --help
 expect 0 "^hpcladder-c [0-9]+\.[0-9]+\.[0-9]+" -- --version
 expect 0 "naive .*built" -- --list
 expect 0 "euclid" -- --list
+expect 2 "unknown option '--all' for --list" -- --list --all
+# --list --json: one object, both tables, ids in order, a reason for every
+# kernel left out; the text listing, the "allowed" message and --help agree
+"$C" --list --json >"$T/list.json" || bad "--list --json failed"
+v=$(json_get "$T/list.json" 'sorted(d) == ["diffusion", "triangles"] and all([k["id"] for k in d[w]] == list(range(len(d[w]))) and all(set(k) == {"id", "name", "summary", "threaded", "data", "built", "why", "detail"} and k["summary"] and k["data"] == "host" and (k["built"] == (k["why"] == "")) for k in d[w]) for w in d)')
+[ "$v" = True ] && ok || bad "--list --json: $(cat "$T/list.json")"
+for w in diffusion triangles; do
+    all=$(kernels $w all)
+    [ -n "$all" ] && ok || bad "no $w kernels listed"
+    expect 2 "\(allowed: ${all// /, }\)" -- $w --kernel no-such-kernel
+    expect 0 "--kernel K +${all// /\|} " -- $w --help
+    for k in $(kernels $w built); do
+        "$C" --list | grep -qE "^  $k +built" && ok || bad "--list text lacks built $w kernel $k"
+    done
+    for k in $(kernels $w missing); do
+        echo "note: $w kernel $k is not built here: $(json_get "$T/list.json" "[k['why'] for k in d['$w'] if k['name'] == '$k'][0]")"
+        expect 2 "'$k' is not built into this library: built without" -- $w --kernel $k
+    done
+done
+rm -f "$T/list.json"
 
 # --- usage errors: exit 2, the option named, nothing written -------------------
 expect 2 "Usage" --
@@ -74,8 +106,7 @@ expect 2 "--counts: cannot write" -- triangles --counts "$T/no/c.npy"
 [ -z "$(ls -A "$T")" ] && ok || bad "files written on usage errors: $(ls -A "$T")"
 
 # --- every built kernel: a run verifies itself and prints one JSON object -------
-for k in naive serial simd tiled openmp spectral; do
-    if ! "$C" --list | grep -qE "^  $k +built"; then echo "skip diffusion $k: not built"; continue; fi
+for k in $(kernels diffusion); do
     for args in "--n 1001 --steps 300 --r 0.25" "--n 17 --steps 0" "--n 4099 --steps 77 --r 0.5 --threads 3" \
                 "--n 1000 --steps 500 --init sine:3"; do
         "$C" diffusion --kernel $k $args --json --repeats 2 >"$T/out.json" 2>"$T/err"; rc=$?
@@ -89,19 +120,18 @@ expect 0 "^VERDICT: PASSED$" -- diffusion --kernel serial --n 500 --steps 10
 # neither the exact decay (NaN once) nor a relative error on the vanished
 # field (4.8e306 once) may fail a correct run
 for k in naive spectral; do
-    if "$C" --list | grep -qE "^  $k +built"; then
+    if is_built diffusion $k; then
         expect 0 "^VERDICT: PASSED$" -- diffusion --kernel $k --r 0.5 --n 101 --init sine:50 --repeats 1
         expect 0 "^VERDICT: PASSED$" -- diffusion --kernel $k --r 0.25 --n 101 --init sine:50 --repeats 1
     fi
 done
 # many steps: the exact sine decay must stay accurate where pow(lambda, S) is not
-if "$C" --list | grep -qE "^  spectral +built"; then
+if is_built diffusion spectral; then
     expect 0 "^VERDICT: PASSED$" -- diffusion --kernel spectral --n 1e5 --steps 5e7 --repeats 1
     expect 0 "^VERDICT: PASSED$" -- diffusion --kernel spectral --n 1001 --steps 1e6 --r 0.5 --init sine:999 --repeats 1
 fi
 
-for k in brute direct euclid openmp; do
-    if ! "$C" --list | grep -qE "^  $k +built"; then echo "skip triangles $k: not built"; continue; fi
+for k in $(kernels triangles); do
     "$C" triangles --kernel $k --N 1000 --threads 2 --json >"$T/out.json" 2>"$T/err"; rc=$?
     v=$(json_get "$T/out.json" 'd["verdict"], d["best_p"], d["best_count"], d["N"], d["checksum"] > 0')
     [ $rc -eq 0 ] && [ "$v" = "('PASSED', 840, 8, 1000, True)" ] && ok || bad "triangles $k N=1000: exit $rc $v $(cat "$T/err")"
@@ -130,8 +160,8 @@ HPCLADDER_CLI_INJECT_FAULT=1 "$C" triangles --N 1000 --json >"$T/out" 2>&1; rc=$
 [ $rc -eq 1 ] && [ "$(json_get "$T/out" 'd["verdict"]')" = FAILED ] && ok || bad "injected triangles fault: exit $rc $(cat "$T/out")"
 # beyond the direct prefix (euclid, the default) and on a long spectral run
 for args in "triangles --N 1e5" "triangles --N 1e5 --kernel openmp --threads 2" "diffusion --kernel spectral --steps 50000"; do
-    k=$(sed -n 's/.*--kernel \([a-z]*\).*/\1/p' <<<"$args")
-    if [ -n "$k" ] && ! "$C" --list | grep -qE "^  $k +built"; then echo "skip injected $args: $k not built"; continue; fi
+    k=$(sed -n 's/.*--kernel \([a-z-]*\).*/\1/p' <<<"$args")
+    if [ -n "$k" ] && ! is_built "${args%% *}" "$k"; then echo "skip injected $args: $k not built"; continue; fi
     if HPCLADDER_CLI_INJECT_FAULT=1 "$C" $args --repeats 1 >"$T/out" 2>&1; then
         bad "injected fault passed: $args"
     else

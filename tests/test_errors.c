@@ -152,11 +152,63 @@ static void triangles_errors(void)
     CHECK(hpl_triangles_checksum(small, 4) == 1 * 1 + 2 * 2 + 3 * 3 + 4 * 4, "checksum");
 }
 
+/* The kernel tables: every id has a unique name that looks itself up, a
+ * summary, a place for its data, and an "allowed" message that names it;
+ * bad ids get NULL/""/0, never a crash. */
+static void registry(void)
+{
+    CHECK(hpl_diffusion_kernel_count() == HPL_DIFFUSION_KERNEL_COUNT, "diffusion count");
+    CHECK(hpl_triangles_kernel_count() == HPL_TRIANGLES_KERNEL_COUNT, "triangles count");
+    hpl_diffusion_kernel_from_name("?", &(hpl_diffusion_kernel){0});
+    char dallowed[512];
+    snprintf(dallowed, sizeof dallowed, "%s", hpl_last_error());
+    for (int i = 0; i < HPL_DIFFUSION_KERNEL_COUNT; i++) {
+        const char *name = hpl_diffusion_kernel_name((hpl_diffusion_kernel)i);
+        hpl_diffusion_kernel k = (hpl_diffusion_kernel)-1;
+        CHECK(name != NULL && hpl_diffusion_kernel_from_name(name, &k) == HPL_OK && (int)k == i,
+              "diffusion kernel %d: name round trip", i);
+        CHECK(name != NULL && contains(dallowed, name), "diffusion kernel %s missing from '%s'", name, dallowed);
+        CHECK(hpl_diffusion_kernel_summary((hpl_diffusion_kernel)i)[0] != '\0', "diffusion kernel %d summary", i);
+        CHECK(hpl_data_name(hpl_diffusion_kernel_data((hpl_diffusion_kernel)i)) != NULL, "diffusion %d data", i);
+    }
+    hpl_triangles_kernel_from_name("?", &(hpl_triangles_kernel){0});
+    char tallowed[512];
+    snprintf(tallowed, sizeof tallowed, "%s", hpl_last_error());
+    for (int i = 0; i < HPL_TRIANGLES_KERNEL_COUNT; i++) {
+        const char *name = hpl_triangles_kernel_name((hpl_triangles_kernel)i);
+        hpl_triangles_kernel k = (hpl_triangles_kernel)-1;
+        CHECK(name != NULL && hpl_triangles_kernel_from_name(name, &k) == HPL_OK && (int)k == i,
+              "triangles kernel %d: name round trip", i);
+        CHECK(name != NULL && contains(tallowed, name), "triangles kernel %s missing from '%s'", name, tallowed);
+        CHECK(hpl_triangles_kernel_summary((hpl_triangles_kernel)i)[0] != '\0', "triangles kernel %d summary", i);
+        CHECK(hpl_data_name(hpl_triangles_kernel_data((hpl_triangles_kernel)i)) != NULL, "triangles %d data", i);
+    }
+    const int bad[] = {-1, HPL_DIFFUSION_KERNEL_COUNT, HPL_TRIANGLES_KERNEL_COUNT, 1000};
+    for (int b = 0; b < 4; b++) {
+        const char *why = NULL;
+        if (bad[b] >= HPL_DIFFUSION_KERNEL_COUNT || bad[b] < 0) {
+            CHECK(hpl_diffusion_kernel_summary((hpl_diffusion_kernel)bad[b])[0] == '\0' &&
+                      hpl_diffusion_kernel_name((hpl_diffusion_kernel)bad[b]) == NULL,
+                  "name and summary of bad diffusion id %d", bad[b]);
+            CHECK(!hpl_diffusion_kernel_available((hpl_diffusion_kernel)bad[b], &why) && why && why[0],
+                  "availability of bad diffusion id %d", bad[b]);
+            CHECK(!hpl_diffusion_kernel_threaded((hpl_diffusion_kernel)bad[b]), "threaded bad id %d", bad[b]);
+            CHECK(hpl_diffusion_kernel_detail((hpl_diffusion_kernel)bad[b])[0] == '\0', "detail bad id %d", bad[b]);
+        }
+        if (bad[b] >= HPL_TRIANGLES_KERNEL_COUNT || bad[b] < 0)
+            CHECK(hpl_triangles_kernel_name((hpl_triangles_kernel)bad[b]) == NULL &&
+                      !hpl_triangles_kernel_available((hpl_triangles_kernel)bad[b], NULL),
+                  "bad triangles id %d", bad[b]);
+    }
+    CHECK(hpl_data_name((hpl_data)7) == NULL && strcmp(hpl_data_name(HPL_DATA_HOST), "host") == 0, "data names");
+}
+
 int main(void)
 {
     CHECK(strcmp(hpl_status_name(HPL_EINVAL), "EINVAL") == 0, "status names");
     CHECK(hpl_version()[0] != '\0', "version");
     diffusion_errors();
     triangles_errors();
+    registry();
     return check_report("test_errors");
 }

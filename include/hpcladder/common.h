@@ -33,6 +33,18 @@ typedef enum hpl_status {
     HPL_EINTERNAL = 5     /* a backend library (FFTW, MPI, CUDA) failed */
 } hpl_status;
 
+/* Where a kernel's field lives while it runs (a column of the kernel tables
+ * in diffusion.h and triangles.h). */
+typedef enum hpl_data {
+    HPL_DATA_HOST = 0,       /* the caller's array in host memory */
+    HPL_DATA_DEVICE = 1,     /* an accelerator's memory (upload/download apart) */
+    HPL_DATA_DISTRIBUTED = 2 /* blocks spread over the ranks of a communicator */
+} hpl_data;
+
+/* Lower-case name of a data place ("host", "device", "distributed"), or
+ * NULL for a value that is not one. */
+HPL_API const char *hpl_data_name(hpl_data d);
+
 /* Short upper-case name of a status ("OK", "EINVAL", ...); never NULL. */
 HPL_API const char *hpl_status_name(hpl_status s);
 

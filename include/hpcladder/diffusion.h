@@ -23,16 +23,32 @@
 extern "C" {
 #endif
 
-/* Kernel ids; the canonical names are the lower-case suffixes ("naive", ...).
- * New backends are appended, never renumbered. */
+/* The kernel table: every diffusion kernel, one row each, in id order.  A new
+ * kernel is appended (ids are never renumbered).  Columns:
+ *   ID        the enum constant HPL_DIFFUSION_<ID>
+ *   "name"    canonical name: the CLI's --kernel value, the rung id c-<name>,
+ *             Python's kernel="<name>"
+ *   file      the backend: src/diffusion/<file>.c defines hpl_diffusion_<file>;
+ *             its hpl_add_backend line in CMakeLists.txt decides whether it
+ *             is built, and the reason when it is not
+ *   threaded  1 if the kernel uses params.threads
+ *   data      where the field lives while execute runs (hpl_data)
+ *   "summary" one line for --list, --help and the docs
+ * Everything that lists kernels (messages, --help, --list, the Python
+ * bindings, tests, bench) reads this table through the functions below. */
+#define HPL_DIFFUSION_KERNELS(X)                                                                             \
+    X(NAIVE, "naive", naive, 0, HOST, "the talk's C loop: a second array and a copy loop every step")       \
+    X(SERIAL, "serial", serial, 0, HOST, "the clean scalar loop: a pointer swap instead of the copy")        \
+    X(SIMD, "simd", simd, 0, HOST, "the serial loop vectorised (AVX-512 / AVX2 / portable, at run time)")  \
+    X(TILED, "tiled", tiled, 0, HOST, "temporal blocking in cache: lane-folded tiles, many steps per sweep") \
+    X(OPENMP, "openmp", openmp, 1, HOST, "the tiled kernel's tiles over OpenMP threads")                    \
+    X(SPECTRAL, "spectral", spectral, 0, HOST, "the exact solution of the discrete problem by FFTW, O(n log n)")
+
 typedef enum hpl_diffusion_kernel {
-    HPL_DIFFUSION_NAIVE = 0,    /* the talk's C loop: second array + copy loop */
-    HPL_DIFFUSION_SERIAL = 1,   /* clean scalar loop with pointer swap */
-    HPL_DIFFUSION_SIMD = 2,     /* vectorised (AVX-512 / AVX2 / portable) */
-    HPL_DIFFUSION_TILED = 3,    /* temporal blocking, one thread */
-    HPL_DIFFUSION_OPENMP = 4,   /* temporal blocking over OpenMP threads */
-    HPL_DIFFUSION_SPECTRAL = 5, /* exact DST-I solution via FFTW, O(n log n) */
-    HPL_DIFFUSION_KERNEL_COUNT = 6
+#define HPL_DIFFUSION_ENUM_(ID, ...) HPL_DIFFUSION_##ID,
+    HPL_DIFFUSION_KERNELS(HPL_DIFFUSION_ENUM_)
+#undef HPL_DIFFUSION_ENUM_
+    HPL_DIFFUSION_KERNEL_COUNT
 } hpl_diffusion_kernel;
 
 /* Limits checked by the library. */
@@ -49,20 +65,31 @@ typedef struct hpl_diffusion_params {
 
 typedef struct hpl_diffusion_plan hpl_diffusion_plan;
 
+/* Number of kernel ids (built or not): HPL_DIFFUSION_KERNEL_COUNT of the
+ * library actually loaded, for bindings that cannot read the header. */
+HPL_API int hpl_diffusion_kernel_count(void);
+
 /* Canonical name of kernel k, or NULL if k is not a kernel id. */
 HPL_API const char *hpl_diffusion_kernel_name(hpl_diffusion_kernel k);
 
-/* Look a kernel up by canonical name.  HPL_EINVAL for an unknown name. */
+/* Look a kernel up by canonical name.  HPL_EINVAL for an unknown name, with
+ * a message that lists every name. */
 HPL_API hpl_status hpl_diffusion_kernel_from_name(const char *name,
                                                   hpl_diffusion_kernel *k);
+
+/* One line saying what kernel k does ("" if k is not a kernel id). */
+HPL_API const char *hpl_diffusion_kernel_summary(hpl_diffusion_kernel k);
 
 /* 1 if kernel k is built into this library, else 0 and, if why != NULL,
  * *why says what is missing (e.g. "built without FFTW"). */
 HPL_API int hpl_diffusion_kernel_available(hpl_diffusion_kernel k,
                                            const char **why);
 
-/* 1 if kernel k uses params.threads, else 0. */
+/* 1 if kernel k uses params.threads, else 0 (also for a bad id). */
 HPL_API int hpl_diffusion_kernel_threaded(hpl_diffusion_kernel k);
+
+/* Where kernel k keeps the field while it runs (HPL_DATA_HOST for a bad id). */
+HPL_API hpl_data hpl_diffusion_kernel_data(hpl_diffusion_kernel k);
 
 /* One line describing how kernel k works on this machine, e.g. which SIMD
  * instruction set the simd kernel dispatched to ("" if none). */

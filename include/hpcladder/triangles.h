@@ -15,31 +15,50 @@
 extern "C" {
 #endif
 
+/* The kernel table: every triangles kernel, one row each, in id order (a new
+ * kernel is appended).  Columns as in diffusion.h's HPL_DIFFUSION_KERNELS:
+ * X(ID, "name", file, threaded, data, "summary"); the backend is
+ * src/triangles/<file>.c, built as its hpl_add_backend line says. */
+#define HPL_TRIANGLES_KERNELS(X)                                                                              \
+    X(BRUTE, "brute", brute, 0, HOST, "the talk's double loop over a, b < p/2 for every p")                  \
+    X(DIRECT, "direct", direct, 0, HOST, "solve for b given p and a: O(p) per p")                            \
+    X(EUCLID, "euclid", euclid, 0, HOST, "Euclid's primitive triples and all their multiples")               \
+    X(OPENMP, "openmp", openmp, 1, HOST, "the euclid kernel over OpenMP threads")
+
 typedef enum hpl_triangles_kernel {
-    HPL_TRIANGLES_BRUTE = 0,  /* the talk's double loop over a, b < p/2 */
-    HPL_TRIANGLES_DIRECT = 1, /* solve for b given p and a: O(p) per p */
-    HPL_TRIANGLES_EUCLID = 2, /* Euclid's primitive triples and multiples */
-    HPL_TRIANGLES_OPENMP = 3, /* euclid over OpenMP threads */
-    HPL_TRIANGLES_KERNEL_COUNT = 4
+#define HPL_TRIANGLES_ENUM_(ID, ...) HPL_TRIANGLES_##ID,
+    HPL_TRIANGLES_KERNELS(HPL_TRIANGLES_ENUM_)
+#undef HPL_TRIANGLES_ENUM_
+    HPL_TRIANGLES_KERNEL_COUNT
 } hpl_triangles_kernel;
 
 #define HPL_TRIANGLES_N_MIN 1
 #define HPL_TRIANGLES_N_MAX 4000000000LL
 
+/* Number of kernel ids (built or not), as in the library actually loaded. */
+HPL_API int hpl_triangles_kernel_count(void);
+
 /* Canonical name of kernel k, or NULL if k is not a kernel id. */
 HPL_API const char *hpl_triangles_kernel_name(hpl_triangles_kernel k);
 
-/* Look a kernel up by canonical name.  HPL_EINVAL for an unknown name. */
+/* Look a kernel up by canonical name.  HPL_EINVAL for an unknown name, with
+ * a message that lists every name. */
 HPL_API hpl_status hpl_triangles_kernel_from_name(const char *name,
                                                   hpl_triangles_kernel *k);
+
+/* One line saying what kernel k does ("" if k is not a kernel id). */
+HPL_API const char *hpl_triangles_kernel_summary(hpl_triangles_kernel k);
 
 /* 1 if kernel k is built into this library, else 0 and *why (if non-NULL)
  * says what is missing. */
 HPL_API int hpl_triangles_kernel_available(hpl_triangles_kernel k,
                                            const char **why);
 
-/* 1 if kernel k uses the threads argument, else 0. */
+/* 1 if kernel k uses the threads argument, else 0 (also for a bad id). */
 HPL_API int hpl_triangles_kernel_threaded(hpl_triangles_kernel k);
+
+/* Where kernel k keeps the counts while it runs (HPL_DATA_HOST for a bad id). */
+HPL_API hpl_data hpl_triangles_kernel_data(hpl_triangles_kernel k);
 
 /* Fill counts[0..N-1] with kernel k; 1 <= N <= HPL_TRIANGLES_N_MAX,
  * 1 <= threads <= HPL_THREADS_MAX (ignored by single-threaded kernels).

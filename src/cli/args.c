@@ -5,14 +5,20 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int usage_error(const char *fmt, const char *a, const char *b)
+/* Print "hpcladder-c: <message>" and the hint to stderr; returns EXIT_USAGE. */
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, "hpcladder-c: ");
-    fprintf(stderr, fmt, a, b);
+    vfprintf(stderr, fmt, ap);
     fprintf(stderr, "\nTry 'hpcladder-c --help'.\n");
+    va_end(ap);
     return EXIT_USAGE;
 }
 
@@ -39,9 +45,7 @@ static int parse_int64(const char *opt, const char *s, int64_t lo, int64_t hi, i
     *out = (int64_t)d;
     return 0;
 bad:
-    fprintf(stderr, "hpcladder-c: invalid value '%s' for %s: expected %s\nTry 'hpcladder-c --help'.\n", s, opt,
-            range);
-    return EXIT_USAGE;
+    return usage_error("invalid value '%s' for %s: expected %s", s, opt, range);
 }
 
 static int parse_r(const char *s, double *out)
@@ -49,52 +53,84 @@ static int parse_r(const char *s, double *out)
     char *end;
     double d = strtod(s, &end); /* a subnormal r sets ERANGE but is a valid r */
     if (*s == '\0' || *end != '\0' || !(d > 0.0 && d <= HPL_DIFFUSION_R_MAX))
-        return usage_error("invalid value '%s' for %s: expected a number in (0, 0.5]; r = kappa*dt/dx^2 above 0.5 is "
+        return usage_error("invalid value '%s' for --r: expected a number in (0, 0.5]; r = kappa*dt/dx^2 above 0.5 is "
                            "unstable",
-                           s, "--r");
+                           s);
     *out = d;
     return 0;
 }
 
-void cli_print_help(FILE *f, cli_command topic)
+/* int-typed views of the per-workload lookups (cli.h) */
+static const char *d_name(int k) { return hpl_diffusion_kernel_name((hpl_diffusion_kernel)k); }
+static const char *d_summary(int k) { return hpl_diffusion_kernel_summary((hpl_diffusion_kernel)k); }
+static int d_threaded(int k) { return hpl_diffusion_kernel_threaded((hpl_diffusion_kernel)k); }
+static hpl_data d_data(int k) { return hpl_diffusion_kernel_data((hpl_diffusion_kernel)k); }
+static int d_available(int k, const char **w) { return hpl_diffusion_kernel_available((hpl_diffusion_kernel)k, w); }
+static const char *d_detail(int k) { return hpl_diffusion_kernel_detail((hpl_diffusion_kernel)k); }
+static const char *t_name(int k) { return hpl_triangles_kernel_name((hpl_triangles_kernel)k); }
+static const char *t_summary(int k) { return hpl_triangles_kernel_summary((hpl_triangles_kernel)k); }
+static int t_threaded(int k) { return hpl_triangles_kernel_threaded((hpl_triangles_kernel)k); }
+static hpl_data t_data(int k) { return hpl_triangles_kernel_data((hpl_triangles_kernel)k); }
+static int t_available(int k, const char **w) { return hpl_triangles_kernel_available((hpl_triangles_kernel)k, w); }
+static const char *t_detail(int k) { return (void)k, ""; }
+
+const cli_kernels cli_diffusion_kernels = {"diffusion", hpl_diffusion_kernel_count, d_name, d_summary, d_threaded,
+                                           d_data, d_available, d_detail};
+const cli_kernels cli_triangles_kernels = {"triangles", hpl_triangles_kernel_count, t_name, t_summary, t_threaded,
+                                           t_data, t_available, t_detail};
+
+/* "  --kernel K     a|b|c (default d)" and one line per kernel, from the
+ * library's kernel table, so that --help never lists a stale set. */
+static void help_kernels(FILE *f, const cli_kernels *ks, int dflt)
 {
-    if (topic == CMD_DIFFUSION || topic == CMD_NONE || topic == CMD_HELP) {
-        fprintf(f, "%s",
-                topic == CMD_DIFFUSION ? ""
-                                       : "hpcladder-c - solve an hpcladder workload with any kernel of libhpcladder, "
-                                         "time it and verify it.\n\n"
-                                         "Usage:\n"
-                                         "  hpcladder-c diffusion [options]   1D heat equation, explicit, fixed ends\n"
-                                         "  hpcladder-c triangles [options]   Project Euler 39: right triangles per "
-                                         "perimeter\n"
-                                         "  hpcladder-c --list                kernels built into this library (and why "
-                                         "others are not)\n"
-                                         "  hpcladder-c --version | --help | COMMAND --help\n\n");
-        fprintf(f,
-                "diffusion: u[i] += r*(u[i+1] - 2u[i] + u[i-1]) for 0 < i < n-1, `steps` times; u[0], u[n-1] fixed.\n"
-                "  --kernel K     naive|serial|simd|tiled|openmp|spectral (default serial). naive is the talk's C "
-                "loop;\n"
-                "                 spectral solves exactly in O(n log n) with FFTW, whatever the steps.\n"
-                "  --n N          points including both ends, N >= 3 (default 100000)\n"
-                "  --steps S      time steps, S >= 0 (default 2000; the talk also used 50000)\n"
-                "  --r R          kappa*dt/dx^2 in (0, 0.5] (default 0.1); above 0.5 the scheme is unstable\n"
-                "  --init I       gaussian (default; the talk's exp(-(i-n/2)^2/100000)), sine:K (discrete sine mode\n"
-                "                 1 <= K <= n-2, checked against its exact decay), or file:PATH.npy (1-D float64;\n"
-                "                 sets n, ends are kept)\n"
-                "  --output PATH  write the final field as a float64 .npy file\n\n");
+    fprintf(f, "  --kernel K     ");
+    for (int k = 0; k < ks->count(); k++)
+        fprintf(f, "%s%s", k ? "|" : "", ks->name(k));
+    fprintf(f, " (default %s)\n", ks->name(dflt));
+    for (int k = 0; k < ks->count(); k++) {
+        const char *why;
+        int built = ks->available(k, &why);
+        fprintf(f, "                   %-13s %s%s\n", ks->name(k), ks->summary(k), built ? "" : " [not built]");
     }
-    if (topic == CMD_TRIANGLES || topic == CMD_NONE || topic == CMD_HELP) {
-        fprintf(f,
-                "triangles: counts[p] for every perimeter p < N of right triangles a <= b < c, a+b+c = p; best p.\n"
-                "  --kernel K     brute|direct|euclid|openmp (default euclid). brute is the talk's double loop,\n"
-                "                 direct solves for b (O(p) per p), euclid uses Euclid's formula, openmp is euclid\n"
-                "                 over threads.\n"
-                "  --N N          count perimeters p < N, 1 <= N <= 4e9 (default 1000; 1e7 style accepted)\n"
-                "  --counts PATH  write counts[0..N-1] as a uint32 .npy file\n\n");
-    }
+}
+
+static void help_overview(FILE *f)
+{
+    fprintf(f, "hpcladder-c - solve an hpcladder workload with any kernel of libhpcladder, time it and verify it.\n\n"
+               "Usage:\n"
+               "  hpcladder-c diffusion [options]   1D heat equation, explicit, fixed ends\n"
+               "  hpcladder-c triangles [options]   Project Euler 39: right triangles per perimeter\n"
+               "  hpcladder-c --list [--json]       kernels built into this library (and why others are not);\n"
+               "                                    --json: one JSON object, the kernel tables\n"
+               "  hpcladder-c --version | --help | COMMAND --help\n\n");
+}
+
+static void help_diffusion(FILE *f)
+{
+    fprintf(f, "diffusion: u[i] += r*(u[i+1] - 2u[i] + u[i-1]) for 0 < i < n-1, `steps` times; u[0], u[n-1] fixed.\n");
+    help_kernels(f, &cli_diffusion_kernels, HPL_DIFFUSION_SERIAL);
+    fprintf(f, "  --n N          points including both ends, N >= 3 (default 100000)\n"
+               "  --steps S      time steps, S >= 0 (default 2000; the talk also used 50000)\n"
+               "  --r R          kappa*dt/dx^2 in (0, 0.5] (default 0.1); above 0.5 the scheme is unstable\n"
+               "  --init I       gaussian (default; the talk's exp(-(i-n/2)^2/100000)), sine:K (discrete sine mode\n"
+               "                 1 <= K <= n-2, checked against its exact decay), or file:PATH.npy (1-D float64;\n"
+               "                 sets n, ends are kept)\n"
+               "  --output PATH  write the final field as a float64 .npy file\n\n");
+}
+
+static void help_triangles(FILE *f)
+{
+    fprintf(f, "triangles: counts[p] for every perimeter p < N of right triangles a <= b < c, a+b+c = p; best p.\n");
+    help_kernels(f, &cli_triangles_kernels, HPL_TRIANGLES_EUCLID);
+    fprintf(f, "  --N N          count perimeters p < N, 1 <= N <= 4e9 (default 1000; 1e7 style accepted)\n"
+               "  --counts PATH  write counts[0..N-1] as a uint32 .npy file\n\n");
+}
+
+static void help_common(FILE *f)
+{
     fprintf(f,
             "Common options:\n"
-            "  --threads T    threads for the openmp kernels, 1..%d (default 1; others ignore it)\n"
+            "  --threads T    threads for the threaded (openmp) kernels, 1..%d (default 1; others ignore it)\n"
             "  --repeats K    timed repeats, 1..1000000 (default 3); the time reported excludes allocation and\n"
             "                 set-up; each repeat starts from the same initial data\n"
             "  --json         print exactly one JSON object on stdout (times, checksums, checks, verdict)\n"
@@ -111,6 +147,18 @@ void cli_print_help(FILE *f, cli_command topic)
             HPL_THREADS_MAX);
 }
 
+void cli_print_help(FILE *f, cli_command topic)
+{
+    int all = topic != CMD_DIFFUSION && topic != CMD_TRIANGLES;
+    if (all)
+        help_overview(f);
+    if (all || topic == CMD_DIFFUSION)
+        help_diffusion(f);
+    if (all || topic == CMD_TRIANGLES)
+        help_triangles(f);
+    help_common(f);
+}
+
 /* Option table: which command accepts which option. */
 enum { FOR_D = 1, FOR_T = 2 };
 static const struct {
@@ -125,7 +173,7 @@ static const struct {
     {"--help", 0, FOR_D | FOR_T},
 };
 
-int cli_parse(int argc, char **argv, cli_options *o)
+static void set_defaults(cli_options *o)
 {
     memset(o, 0, sizeof *o);
     o->command = CMD_NONE;
@@ -138,36 +186,106 @@ int cli_parse(int argc, char **argv, cli_options *o)
     o->N = 1000;
     o->threads = 1;
     o->repeats = 3;
+}
 
+/* The first argument: a command, or --help/--version/--list (which take no
+ * options but --json after --list).  Returns 0, or EXIT_USAGE. */
+static int parse_command(int argc, char **argv, cli_options *o)
+{
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0)
+        o->command = CMD_HELP;
+    else if (strcmp(cmd, "--version") == 0)
+        o->command = CMD_VERSION;
+    else if (strcmp(cmd, "--list") == 0)
+        o->command = CMD_LIST;
+    else if (strcmp(cmd, "diffusion") == 0)
+        o->command = CMD_DIFFUSION;
+    else if (strcmp(cmd, "triangles") == 0)
+        o->command = CMD_TRIANGLES;
+    else
+        return usage_error("unknown command '%s': expected diffusion, triangles, --list, --version or --help", cmd);
+    if (o->command == CMD_LIST) {
+        for (int i = 2; i < argc; i++) {
+            if (strcmp(argv[i], "--json") != 0)
+                return usage_error("unknown option '%s' for --list: it takes only --json", argv[i]);
+            o->json = 1;
+        }
+    }
+    return 0;
+}
+
+/* --init gaussian | sine:K | file:PATH */
+static int parse_init(const char *v, cli_options *o)
+{
+    if (strcmp(v, "gaussian") == 0) {
+        o->init = INIT_GAUSSIAN;
+        return 0;
+    }
+    if (strncmp(v, "sine:", 5) == 0) {
+        o->init = INIT_SINE;
+        return parse_int64("--init sine:K", v + 5, 1, INT64_C(1) << 48, &o->sine_k);
+    }
+    if (strncmp(v, "file:", 5) == 0 && v[5] != '\0') {
+        o->init = INIT_FILE;
+        o->init_path = v + 5;
+        return 0;
+    }
+    return usage_error("invalid value '%s' for --init: expected gaussian, sine:K or file:PATH.npy", v);
+}
+
+/* One option `a` with its value v (NULL for a flag) for command o->command.
+ * Returns 0, or EXIT_USAGE after printing why. */
+static int parse_option(const char *a, const char *v, cli_options *o)
+{
+    int64_t x = 0;
+    int rc = 0;
+    if (strcmp(a, "--kernel") == 0) {
+        hpl_status s = o->command == CMD_DIFFUSION ? hpl_diffusion_kernel_from_name(v, &o->dkernel)
+                                                   : hpl_triangles_kernel_from_name(v, &o->tkernel);
+        if (s != HPL_OK)
+            return usage_error("invalid value for --kernel: %s", hpl_last_error());
+    } else if (strcmp(a, "--n") == 0) {
+        rc = parse_int64(a, v, HPL_DIFFUSION_N_MIN, INT64_C(1) << 48, &o->n);
+        o->n_set = 1;
+    } else if (strcmp(a, "--steps") == 0) {
+        rc = parse_int64(a, v, 0, INT64_MAX / 2, &o->steps);
+    } else if (strcmp(a, "--r") == 0) {
+        rc = parse_r(v, &o->r);
+    } else if (strcmp(a, "--init") == 0) {
+        rc = parse_init(v, o);
+    } else if (strcmp(a, "--output") == 0) {
+        o->output = v;
+    } else if (strcmp(a, "--N") == 0) {
+        rc = parse_int64(a, v, HPL_TRIANGLES_N_MIN, HPL_TRIANGLES_N_MAX, &o->N);
+    } else if (strcmp(a, "--counts") == 0) {
+        o->counts_path = v;
+    } else if (strcmp(a, "--threads") == 0) {
+        rc = parse_int64(a, v, 1, HPL_THREADS_MAX, &x);
+        o->threads = (int)x;
+    } else if (strcmp(a, "--repeats") == 0) {
+        rc = parse_int64(a, v, 1, 1000000, &x);
+        o->repeats = (int)x;
+    } else if (strcmp(a, "--json") == 0) {
+        o->json = 1;
+    } else if (strcmp(a, "--quiet") == 0) {
+        o->quiet = 1;
+    }
+    return rc;
+}
+
+int cli_parse(int argc, char **argv, cli_options *o)
+{
+    set_defaults(o);
     if (argc < 2) {
         cli_print_help(stderr, CMD_NONE);
         return EXIT_USAGE;
     }
+    int rc = parse_command(argc, argv, o);
+    if (rc != 0 || (o->command != CMD_DIFFUSION && o->command != CMD_TRIANGLES))
+        return rc;
     const char *cmd = argv[1];
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-        o->command = CMD_HELP;
-        return 0;
-    }
-    if (strcmp(cmd, "--version") == 0) {
-        o->command = CMD_VERSION;
-        return 0;
-    }
-    if (strcmp(cmd, "--list") == 0) {
-        o->command = CMD_LIST;
-        return 0;
-    }
-    int mask;
-    if (strcmp(cmd, "diffusion") == 0) {
-        o->command = CMD_DIFFUSION;
-        mask = FOR_D;
-    } else if (strcmp(cmd, "triangles") == 0) {
-        o->command = CMD_TRIANGLES;
-        mask = FOR_T;
-    } else {
-        return usage_error("unknown command '%s'%s: expected diffusion, triangles, --list, --version or --help", cmd,
-                           "");
-    }
-
+    int mask = o->command == CMD_DIFFUSION ? FOR_D : FOR_T;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         size_t k, nopt = sizeof options / sizeof options[0];
@@ -178,67 +296,21 @@ int cli_parse(int argc, char **argv, cli_options *o)
             return usage_error("unknown option '%s' for %s", a, cmd);
         if (!(options[k].commands & mask))
             return usage_error("option %s does not apply to %s", a, cmd);
-        const char *v = NULL;
-        if (options[k].takes_value) {
-            if (i + 1 >= argc)
-                return usage_error("option %s needs a value%s", a, "");
-            v = argv[++i];
-        }
-        int rc = 0;
-        int64_t x;
         if (strcmp(a, "--help") == 0) {
             o->help_topic = o->command;
             o->command = CMD_HELP;
             return 0;
-        } else if (strcmp(a, "--kernel") == 0) {
-            hpl_status s = mask == FOR_D ? hpl_diffusion_kernel_from_name(v, &o->dkernel)
-                                         : hpl_triangles_kernel_from_name(v, &o->tkernel);
-            if (s != HPL_OK)
-                return usage_error("invalid value for --kernel: %s%s", hpl_last_error(), "");
-        } else if (strcmp(a, "--n") == 0) {
-            rc = parse_int64(a, v, HPL_DIFFUSION_N_MIN, INT64_C(1) << 48, &o->n);
-            o->n_set = 1;
-        } else if (strcmp(a, "--steps") == 0) {
-            rc = parse_int64(a, v, 0, INT64_MAX / 2, &o->steps);
-        } else if (strcmp(a, "--r") == 0) {
-            rc = parse_r(v, &o->r);
-        } else if (strcmp(a, "--init") == 0) {
-            if (strcmp(v, "gaussian") == 0) {
-                o->init = INIT_GAUSSIAN;
-            } else if (strncmp(v, "sine:", 5) == 0) {
-                o->init = INIT_SINE;
-                rc = parse_int64("--init sine:K", v + 5, 1, INT64_C(1) << 48, &o->sine_k);
-            } else if (strncmp(v, "file:", 5) == 0 && v[5] != '\0') {
-                o->init = INIT_FILE;
-                o->init_path = v + 5;
-            } else {
-                return usage_error("invalid value '%s' for --init: expected gaussian, sine:K or file:PATH.npy%s", v,
-                                   "");
-            }
-        } else if (strcmp(a, "--output") == 0) {
-            o->output = v;
-        } else if (strcmp(a, "--N") == 0) {
-            rc = parse_int64(a, v, HPL_TRIANGLES_N_MIN, HPL_TRIANGLES_N_MAX, &o->N);
-        } else if (strcmp(a, "--counts") == 0) {
-            o->counts_path = v;
-        } else if (strcmp(a, "--threads") == 0) {
-            rc = parse_int64(a, v, 1, HPL_THREADS_MAX, &x);
-            o->threads = (int)x;
-        } else if (strcmp(a, "--repeats") == 0) {
-            rc = parse_int64(a, v, 1, 1000000, &x);
-            o->repeats = (int)x;
-        } else if (strcmp(a, "--json") == 0) {
-            o->json = 1;
-        } else if (strcmp(a, "--quiet") == 0) {
-            o->quiet = 1;
         }
-        if (rc != 0)
+        const char *v = NULL;
+        if (options[k].takes_value) {
+            if (i + 1 >= argc)
+                return usage_error("option %s needs a value", a);
+            v = argv[++i];
+        }
+        if ((rc = parse_option(a, v, o)) != 0)
             return rc;
     }
-    if (o->command == CMD_DIFFUSION && o->init == INIT_SINE && o->init_path == NULL && o->sine_k > o->n - 2) {
-        char buf[64];
-        snprintf(buf, sizeof buf, "%lld", (long long)(o->n - 2));
-        return usage_error("invalid sine mode for --init: K must be in [1, n-2] = [1, %s]%s", buf, "");
-    }
+    if (o->command == CMD_DIFFUSION && o->init == INIT_SINE && o->init_path == NULL && o->sine_k > o->n - 2)
+        return usage_error("invalid sine mode for --init: K must be in [1, n-2] = [1, %lld]", (long long)(o->n - 2));
     return 0;
 }

@@ -148,52 +148,139 @@ static int fail_status(const char *what, hpl_status s)
     return (s == HPL_EINVAL || s == HPL_EUNAVAILABLE || s == HPL_EOVERFLOW) ? EXIT_USAGE : EXIT_RUNTIME;
 }
 
-static int run_diffusion(cli_options *o)
+/* Usage checks that need no allocation: the output path and the kernel. */
+static int check_diffusion_args(const cli_options *o)
 {
     char err[ERRLEN] = "";
-    double *u0 = NULL, *u = NULL;
-    hpl_diffusion_plan *plan = NULL;
-    timing t = {0};
-    int rc = EXIT_RUNTIME;
-    const char *kname = hpl_diffusion_kernel_name(o->dkernel);
-
     if (o->output && npy_check_writable(o->output, err, sizeof err) != 0) {
         fprintf(stderr, "hpcladder-c: invalid value for --output: %s\n", err);
         return EXIT_USAGE;
     }
     const char *why;
     if (!hpl_diffusion_kernel_available(o->dkernel, &why)) {
-        fprintf(stderr, "hpcladder-c: invalid value for --kernel: '%s' is not built into this library: %s\n", kname,
-                why);
+        fprintf(stderr, "hpcladder-c: invalid value for --kernel: '%s' is not built into this library: %s\n",
+                hpl_diffusion_kernel_name(o->dkernel), why);
         return EXIT_USAGE;
     }
-    if (o->init == INIT_FILE) {
-        int64_t n;
-        if (npy_read_f64(o->init_path, &u0, &n, err, sizeof err) != 0) {
-            fprintf(stderr, "hpcladder-c: invalid value for --init: %s\n", err);
-            return EXIT_USAGE;
-        }
-        if (o->n_set && n != o->n) {
-            fprintf(stderr, "hpcladder-c: --n %lld contradicts --init file:%s, which holds %lld values\n",
-                    (long long)o->n, o->init_path, (long long)n);
-            free(u0);
-            return EXIT_USAGE;
-        }
-        o->n = n;
+    return 0;
+}
+
+/* --init file:PATH: read the field into *u0 (malloc'ed), set o->n, and
+ * refuse a field that contradicts --n or is not finite.  0 or EXIT_USAGE. */
+static int read_initial_field(cli_options *o, double **u0)
+{
+    char err[ERRLEN] = "";
+    int64_t n;
+    if (npy_read_f64(o->init_path, u0, &n, err, sizeof err) != 0) {
+        fprintf(stderr, "hpcladder-c: invalid value for --init: %s\n", err);
+        return EXIT_USAGE;
     }
+    if (o->n_set && n != o->n) {
+        fprintf(stderr, "hpcladder-c: --n %lld contradicts --init file:%s, which holds %lld values\n", (long long)o->n,
+                o->init_path, (long long)n);
+        return EXIT_USAGE;
+    }
+    o->n = n;
+    for (int64_t i = 0; i < n; i++) {
+        if (!isfinite((*u0)[i])) {
+            fprintf(stderr, "hpcladder-c: invalid value for --init: %s holds a non-finite value at index %lld\n",
+                    o->init_path, (long long)i);
+            return EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
+/* The talk's Gaussian or a sine mode into u0 (n values). */
+static int init_field(const cli_options *o, double *u0)
+{
+    hpl_status s = HPL_OK;
+    if (o->init == INIT_GAUSSIAN)
+        s = hpl_diffusion_init_gaussian(o->n, u0);
+    else if (o->init == INIT_SINE)
+        s = hpl_diffusion_init_sine(o->n, o->sine_k, u0);
+    return s == HPL_OK ? 0 : fail_status("invalid value for --init", s);
+}
+
+/* The timed loop: each repeat copies u0 into u (untimed) and executes the
+ * plan.  0, or the exit code of a failed execute. */
+static int time_diffusion(const cli_options *o, hpl_diffusion_plan *plan, const double *u0, double *u, timing *t)
+{
+    for (int i = 0; i < o->repeats; i++) {
+        memcpy(u, u0, (size_t)o->n * sizeof(double)); /* not timed: set-up */
+        double t0 = hpl_wtime();
+        hpl_status s = hpl_diffusion_plan_execute(plan, u);
+        t->seconds[i] = hpl_wtime() - t0;
+        if (s != HPL_OK)
+            return fail_status("the solve failed", s);
+        progress(o, i, t->seconds[i]);
+    }
+    return 0;
+}
+
+/* What a diffusion run prints: one JSON object or the readable summary. */
+static void print_diffusion(const cli_options *o, const hpl_diffusion_plan *plan, const timing *t, const double *u,
+                            const check_result *checks, int nc, int passed)
+{
+    double sum = 0.0, mx = -INFINITY, l2 = 0.0;
+    for (int64_t i = 0; i < o->n; i++) {
+        sum += u[i];
+        mx = fmax(mx, u[i]);
+        l2 += u[i] * u[i];
+    }
+    l2 = sqrt(l2);
+    char init[64];
+    if (o->init == INIT_SINE)
+        snprintf(init, sizeof init, "sine:%lld", (long long)o->sine_k);
+    else
+        snprintf(init, sizeof init, "%s", o->init == INIT_GAUSSIAN ? "gaussian" : "file");
+    const char *kname = hpl_diffusion_kernel_name(o->dkernel), *detail = hpl_diffusion_kernel_detail(o->dkernel);
+    int threads = hpl_diffusion_kernel_threaded(o->dkernel) ? o->threads : 1;
+    double ups = t->min > 0 ? (double)(o->n - 2) * (double)o->steps / t->min : 0.0;
+    if (o->json) {
+        printf("{\"workload\": \"diffusion\", \"kernel\": \"%s\", \"detail\": ", kname);
+        json_string(stdout, detail);
+        printf(", \"n\": %lld, \"steps\": %lld, \"r\": %.17g, \"init\": ", (long long)o->n, (long long)o->steps, o->r);
+        json_string(stdout, o->init == INIT_FILE ? o->init_path : init);
+        printf(", \"threads\": %d, ", threads);
+        json_common(stdout, t, o->repeats);
+        const char *keys[] = {"plan_seconds", "updates_per_second", "sum", "max", "l2"};
+        const double vals[] = {hpl_diffusion_plan_seconds(plan), ups, sum, mx, l2};
+        for (int i = 0; i < 5; i++) {
+            printf(", \"%s\": ", keys[i]);
+            json_double(stdout, vals[i]);
+        }
+        json_checks(stdout, checks, nc, passed);
+        return;
+    }
+    printf("diffusion  kernel=%s%s%s%s  n=%lld steps=%lld r=%g init=%s threads=%d\n", kname, *detail ? " (" : "",
+           detail, *detail ? ")" : "", (long long)o->n, (long long)o->steps, o->r,
+           o->init == INIT_FILE ? o->init_path : init, threads);
+    printf("time       min %.6f s  median %.6f s  over %d repeats  (%.3g point updates/s; plan %.6f s)\n", t->min,
+           t->median, o->repeats, ups, hpl_diffusion_plan_seconds(plan));
+    printf("result     sum %.17g  max %.17g  l2 %.17g\n", sum, mx, l2);
+    print_checks(checks, nc);
+    if (o->output)
+        printf("wrote      %s\n", o->output);
+    printf("VERDICT: %s\n", passed ? "PASSED" : "FAILED");
+}
+
+static int run_diffusion(cli_options *o)
+{
+    char err[ERRLEN] = "";
+    double *u0 = NULL, *u = NULL;
+    hpl_diffusion_plan *plan = NULL;
+    timing t = {0};
+    int rc = check_diffusion_args(o);
+    if (rc != 0)
+        return rc;
+    if (o->init == INIT_FILE && (rc = read_initial_field(o, &u0)) != 0)
+        goto done;
+    rc = EXIT_RUNTIME;
     /* the initial and final fields, two verification fields, and up to about
      * four fields of kernel workspace (folded copies, FFT buffers) */
     if (!enough_memory(8.0 * 8.0 * (double)o->n, "this diffusion run"))
         goto done;
-    if (u0 != NULL) {
-        for (int64_t i = 0; i < o->n; i++)
-            if (!isfinite(u0[i])) {
-                fprintf(stderr, "hpcladder-c: invalid value for --init: %s holds a non-finite value at index %lld\n",
-                        o->init_path, (long long)i);
-                rc = EXIT_USAGE;
-                goto done;
-            }
-    }
     hpl_diffusion_params p = {.n = o->n, .r = o->r, .steps = o->steps, .threads = o->threads};
     hpl_status s = hpl_diffusion_plan_create(o->dkernel, &p, &plan);
     if (s != HPL_OK) {
@@ -208,38 +295,13 @@ static int run_diffusion(cli_options *o)
         fprintf(stderr, "hpcladder-c: out of memory for a field of n = %lld doubles\n", (long long)o->n);
         goto done;
     }
-    if (o->init == INIT_GAUSSIAN)
-        s = hpl_diffusion_init_gaussian(o->n, u0);
-    else if (o->init == INIT_SINE)
-        s = hpl_diffusion_init_sine(o->n, o->sine_k, u0);
-    if (s != HPL_OK) {
-        rc = fail_status("invalid value for --init", s);
+    if ((o->init != INIT_FILE && (rc = init_field(o, u0)) != 0) || (rc = time_diffusion(o, plan, u0, u, &t)) != 0)
         goto done;
-    }
-
-    for (int i = 0; i < o->repeats; i++) {
-        memcpy(u, u0, (size_t)o->n * sizeof(double)); /* not timed: set-up */
-        double t0 = hpl_wtime();
-        s = hpl_diffusion_plan_execute(plan, u);
-        t.seconds[i] = hpl_wtime() - t0;
-        if (s != HPL_OK) {
-            rc = fail_status("the solve failed", s);
-            goto done;
-        }
-        progress(o, i, t.seconds[i]);
-    }
+    rc = EXIT_RUNTIME;
     if (summarise(&t, o->repeats) != 0) {
         fprintf(stderr, "hpcladder-c: out of memory summarising %d repeats\n", o->repeats);
         goto done;
     }
-
-    double sum = 0.0, mx = -INFINITY, l2 = 0.0;
-    for (int64_t i = 0; i < o->n; i++) {
-        sum += u[i];
-        mx = fmax(mx, u[i]);
-        l2 += u[i] * u[i];
-    }
-    l2 = sqrt(l2);
     if (fault_injected())
         u[o->n / 2] += 1e-9 * (fabs(u[o->n / 2]) + 1.0);
 
@@ -254,45 +316,7 @@ static int run_diffusion(cli_options *o)
         fprintf(stderr, "hpcladder-c: %s\n", err);
         goto done;
     }
-
-    char init[64];
-    if (o->init == INIT_SINE)
-        snprintf(init, sizeof init, "sine:%lld", (long long)o->sine_k);
-    else
-        snprintf(init, sizeof init, "%s", o->init == INIT_GAUSSIAN ? "gaussian" : "file");
-    int threads = hpl_diffusion_kernel_threaded(o->dkernel) ? o->threads : 1;
-    double ups = t.min > 0 ? (double)(o->n - 2) * (double)o->steps / t.min : 0.0;
-    if (o->json) {
-        printf("{\"workload\": \"diffusion\", \"kernel\": \"%s\", \"detail\": ", kname);
-        json_string(stdout, hpl_diffusion_kernel_detail(o->dkernel));
-        printf(", \"n\": %lld, \"steps\": %lld, \"r\": %.17g, \"init\": ", (long long)o->n, (long long)o->steps, o->r);
-        json_string(stdout, o->init == INIT_FILE ? o->init_path : init);
-        printf(", \"threads\": %d, ", threads);
-        json_common(stdout, &t, o->repeats);
-        printf(", \"plan_seconds\": ");
-        json_double(stdout, hpl_diffusion_plan_seconds(plan));
-        printf(", \"updates_per_second\": ");
-        json_double(stdout, ups);
-        printf(", \"sum\": ");
-        json_double(stdout, sum);
-        printf(", \"max\": ");
-        json_double(stdout, mx);
-        printf(", \"l2\": ");
-        json_double(stdout, l2);
-        json_checks(stdout, checks, nc, passed);
-    } else {
-        const char *detail = hpl_diffusion_kernel_detail(o->dkernel);
-        printf("diffusion  kernel=%s%s%s%s  n=%lld steps=%lld r=%g init=%s threads=%d\n", kname, *detail ? " (" : "",
-               detail, *detail ? ")" : "", (long long)o->n, (long long)o->steps, o->r,
-               o->init == INIT_FILE ? o->init_path : init, threads);
-        printf("time       min %.6f s  median %.6f s  over %d repeats  (%.3g point updates/s; plan %.6f s)\n", t.min,
-               t.median, o->repeats, ups, hpl_diffusion_plan_seconds(plan));
-        printf("result     sum %.17g  max %.17g  l2 %.17g\n", sum, mx, l2);
-        print_checks(checks, nc);
-        if (o->output)
-            printf("wrote      %s\n", o->output);
-        printf("VERDICT: %s\n", passed ? "PASSED" : "FAILED");
-    }
+    print_diffusion(o, plan, &t, u, checks, nc, passed);
     rc = passed ? EXIT_PASSED : EXIT_VERIFY_FAILED;
 done:
     hpl_diffusion_plan_destroy(plan);
@@ -388,23 +412,45 @@ done:
     return rc;
 }
 
-static void list_kernels(void)
+/* One workload's kernel table, for --list: readable, or as a JSON array of
+ * {"id", "name", "summary", "threaded", "data", "built", "why", "detail"}. */
+static void list_workload(const cli_kernels *ks, int json)
 {
-    printf("diffusion kernels:\n");
-    for (int k = 0; k < HPL_DIFFUSION_KERNEL_COUNT; k++) {
-        const char *why;
-        int ok = hpl_diffusion_kernel_available((hpl_diffusion_kernel)k, &why);
-        const char *detail = hpl_diffusion_kernel_detail((hpl_diffusion_kernel)k);
-        printf("  %-9s %s%s%s%s\n", hpl_diffusion_kernel_name((hpl_diffusion_kernel)k), ok ? "built" : "not built: ",
-               ok ? "" : why, ok && *detail ? ", " : "", ok ? detail : "");
+    printf(json ? "\"%s\": [" : "%s kernels:\n", ks->workload);
+    for (int k = 0; k < ks->count(); k++) {
+        const char *why, *detail = ks->detail(k);
+        int built = ks->available(k, &why);
+        if (!json) {
+            printf("  %-13s %s%s%s%s\n", ks->name(k), built ? "built" : "not built: ", built ? "" : why,
+                   built && *detail ? ", " : "", built ? detail : "");
+            continue;
+        }
+        printf("%s{\"id\": %d, \"name\": ", k ? ", " : "", k);
+        json_string(stdout, ks->name(k));
+        printf(", \"summary\": ");
+        json_string(stdout, ks->summary(k));
+        printf(", \"threaded\": %s, \"data\": \"%s\", \"built\": %s, \"why\": ", ks->threaded(k) ? "true" : "false",
+               hpl_data_name(ks->data(k)), built ? "true" : "false");
+        json_string(stdout, why);
+        printf(", \"detail\": ");
+        json_string(stdout, detail);
+        printf("}");
     }
-    printf("triangles kernels:\n");
-    for (int k = 0; k < HPL_TRIANGLES_KERNEL_COUNT; k++) {
-        const char *why;
-        int ok = hpl_triangles_kernel_available((hpl_triangles_kernel)k, &why);
-        printf("  %-9s %s%s\n", hpl_triangles_kernel_name((hpl_triangles_kernel)k), ok ? "built" : "not built: ",
-               ok ? "" : why);
-    }
+    if (json)
+        fputs("]", stdout);
+}
+
+/* --list [--json]: both kernel tables. */
+static void list_kernels(int json)
+{
+    if (json)
+        fputs("{", stdout);
+    list_workload(&cli_diffusion_kernels, json);
+    if (json)
+        fputs(", ", stdout);
+    list_workload(&cli_triangles_kernels, json);
+    if (json)
+        fputs("}\n", stdout);
 }
 
 static int dispatch(cli_options *o)
@@ -417,7 +463,7 @@ static int dispatch(cli_options *o)
         printf("hpcladder-c %s (libhpcladder %s)\n", HPCLADDER_VERSION, hpl_version());
         return 0;
     case CMD_LIST:
-        list_kernels();
+        list_kernels(o->json);
         return 0;
     case CMD_DIFFUSION:
         return run_diffusion(o);

@@ -72,3 +72,13 @@ double hpl_wtime(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+const char *hpl_data_name(hpl_data d)
+{
+    switch (d) {
+    case HPL_DATA_HOST: return "host";
+    case HPL_DATA_DEVICE: return "device";
+    case HPL_DATA_DISTRIBUTED: return "distributed";
+    }
+    return NULL;
+}

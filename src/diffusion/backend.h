@@ -14,6 +14,9 @@
  *       Free plan->work.
  *   const hpl_diffusion_backend hpl_diffusion_NAME = {...};
  *
+ * and is registered by one row of HPL_DIFFUSION_KERNELS (diffusion.h: name,
+ * threaded, data) and one hpl_add_backend line in CMakeLists.txt.
+ *
  * plan.c (the driver) validates parameters and inputs, dispatches, and
  * handles steps == 0, so a backend sees n >= 3, 0 < r <= 0.5, steps >= 1,
  * 1 <= threads, finite u.
@@ -22,7 +25,7 @@
 #define HPCLADDER_DIFFUSION_BACKEND_H
 
 #include "hpcladder/diffusion.h"
-#include "../common/internal.h"
+#include "../common/registry.h"
 
 struct hpl_diffusion_plan {
     hpl_diffusion_kernel kernel;
@@ -33,8 +36,6 @@ struct hpl_diffusion_plan {
 };
 
 typedef struct hpl_diffusion_backend {
-    const char *name;
-    int threaded;
     hpl_status (*create)(hpl_diffusion_plan *plan);
     hpl_status (*execute)(hpl_diffusion_plan *plan, double *u);
     void (*destroy)(hpl_diffusion_plan *plan);
@@ -42,11 +43,9 @@ typedef struct hpl_diffusion_backend {
     const char *(*detail)(void);
 } hpl_diffusion_backend;
 
-extern HPL_INTERNAL const hpl_diffusion_backend hpl_diffusion_naive;
-extern HPL_INTERNAL const hpl_diffusion_backend hpl_diffusion_serial;
-extern HPL_INTERNAL const hpl_diffusion_backend hpl_diffusion_simd;
-extern HPL_INTERNAL const hpl_diffusion_backend hpl_diffusion_tiled;
-extern HPL_INTERNAL const hpl_diffusion_backend hpl_diffusion_openmp;
-extern HPL_INTERNAL const hpl_diffusion_backend hpl_diffusion_spectral;
+/* hpl_diffusion_FILE for every row of the table (only built ones are used) */
+#define HPL_DIFFUSION_DECLARE_(ID, NAME, FILE, ...) extern HPL_INTERNAL const hpl_diffusion_backend hpl_diffusion_##FILE;
+HPL_DIFFUSION_KERNELS(HPL_DIFFUSION_DECLARE_)
+#undef HPL_DIFFUSION_DECLARE_
 
 #endif

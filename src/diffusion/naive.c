@@ -38,8 +38,6 @@ static hpl_status naive_execute(hpl_diffusion_plan *plan, double *u)
 static void naive_destroy(hpl_diffusion_plan *plan) { hpl_free(plan->work); }
 
 const hpl_diffusion_backend hpl_diffusion_naive = {
-    .name = "naive",
-    .threaded = 0,
     .create = naive_create,
     .execute = naive_execute,
     .destroy = naive_destroy,

@@ -81,8 +81,6 @@ static void openmp_destroy(hpl_diffusion_plan *plan)
 static const char *openmp_detail(void) { return hpl_stencil_isa_name(hpl_stencil_isa()); }
 
 const hpl_diffusion_backend hpl_diffusion_openmp = {
-    .name = "openmp",
-    .threaded = 1,
     .create = openmp_create,
     .execute = openmp_execute,
     .destroy = openmp_destroy,

@@ -7,82 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Registry in enum order.  A backend that is not built has a NULL entry and
- * a reason in unavailable_why[]. */
-static const hpl_diffusion_backend *const backends[HPL_DIFFUSION_KERNEL_COUNT] = {
-    [HPL_DIFFUSION_NAIVE] = &hpl_diffusion_naive,
-    [HPL_DIFFUSION_SERIAL] = &hpl_diffusion_serial,
-    [HPL_DIFFUSION_SIMD] = &hpl_diffusion_simd,
-    [HPL_DIFFUSION_TILED] = &hpl_diffusion_tiled,
-#ifdef HPL_HAVE_OPENMP
-    [HPL_DIFFUSION_OPENMP] = &hpl_diffusion_openmp,
-#endif
-#ifdef HPL_HAVE_FFTW
-    [HPL_DIFFUSION_SPECTRAL] = &hpl_diffusion_spectral,
-#endif
-};
+/* The registry: the table of diffusion.h, with what this build has
+ * (hpl_backends.h, written by CMake). */
+#define HPL_DIFFUSION_ROW_(...) HPL_REGISTRY_ROW(diffusion, __VA_ARGS__)
+static const hpl_kernel_row rows[] = {HPL_DIFFUSION_KERNELS(HPL_DIFFUSION_ROW_)};
+#undef HPL_DIFFUSION_ROW_
+static const hpl_registry registry = {"diffusion", HPL_DIFFUSION_KERNEL_COUNT, rows};
 
-static const char *const names[HPL_DIFFUSION_KERNEL_COUNT] = {
-    "naive", "serial", "simd", "tiled", "openmp", "spectral",
-};
-
-static const char *const unavailable_why[HPL_DIFFUSION_KERNEL_COUNT] = {
-    [HPL_DIFFUSION_OPENMP] = "built without OpenMP (configure with -DHPCLADDER_OPENMP=ON and a compiler that supports it)",
-    [HPL_DIFFUSION_SPECTRAL] = "built without FFTW3 (install libfftw3-dev and pkg-config, configure with -DHPCLADDER_FFTW=ON)",
-};
-
-static int valid_kernel(hpl_diffusion_kernel k)
-{
-    return (int)k >= 0 && (int)k < HPL_DIFFUSION_KERNEL_COUNT;
-}
-
-const char *hpl_diffusion_kernel_name(hpl_diffusion_kernel k)
-{
-    return valid_kernel(k) ? names[k] : NULL;
-}
-
-hpl_status hpl_diffusion_kernel_from_name(const char *name, hpl_diffusion_kernel *k)
-{
-    if (name == NULL || k == NULL)
-        return hpl_fail(HPL_EINVAL, "kernel name and result pointer must not be NULL");
-    for (int i = 0; i < HPL_DIFFUSION_KERNEL_COUNT; i++) {
-        if (strcmp(name, names[i]) == 0) {
-            *k = (hpl_diffusion_kernel)i;
-            return HPL_OK;
-        }
-    }
-    return hpl_fail(HPL_EINVAL,
-                    "unknown diffusion kernel '%s' (allowed: naive, serial, simd, tiled, openmp, spectral)",
-                    name);
-}
-
-int hpl_diffusion_kernel_available(hpl_diffusion_kernel k, const char **why)
-{
-    if (!valid_kernel(k)) {
-        if (why)
-            *why = "not a diffusion kernel id";
-        return 0;
-    }
-    if (backends[k] == NULL) {
-        if (why)
-            *why = unavailable_why[k] ? unavailable_why[k] : "not built";
-        return 0;
-    }
-    if (why)
-        *why = "";
-    return 1;
-}
-
-int hpl_diffusion_kernel_threaded(hpl_diffusion_kernel k)
-{
-    return valid_kernel(k) && backends[k] != NULL && backends[k]->threaded;
-}
+HPL_REGISTRY_API(diffusion, registry)
 
 const char *hpl_diffusion_kernel_detail(hpl_diffusion_kernel k)
 {
-    if (!valid_kernel(k) || backends[k] == NULL || backends[k]->detail == NULL)
-        return "";
-    return backends[k]->detail();
+    const hpl_diffusion_backend *b = hpl_diffusion_kernel_available(k, NULL) ? rows[k].backend : NULL;
+    return b != NULL && b->detail != NULL ? b->detail() : "";
 }
 
 static hpl_status validate_params(const hpl_diffusion_params *p)
@@ -116,13 +53,11 @@ hpl_status hpl_diffusion_plan_create(hpl_diffusion_kernel k, const hpl_diffusion
     if (plan == NULL)
         return hpl_fail(HPL_EINVAL, "plan pointer must not be NULL");
     *plan = NULL;
-    if (!valid_kernel(k))
-        return hpl_fail(HPL_EINVAL, "kernel id %d is not a diffusion kernel (0..%d)", (int)k,
-                        HPL_DIFFUSION_KERNEL_COUNT - 1);
-    const char *why;
-    if (!hpl_diffusion_kernel_available(k, &why))
-        return hpl_fail(HPL_EUNAVAILABLE, "diffusion kernel '%s' is not available: %s", names[k], why);
-    hpl_status s = validate_params(params);
+    const void *backend;
+    hpl_status s = hpl_registry_backend(&registry, (int)k, &backend);
+    if (s != HPL_OK)
+        return s;
+    s = validate_params(params);
     if (s != HPL_OK)
         return s;
 
@@ -132,7 +67,7 @@ hpl_status hpl_diffusion_plan_create(hpl_diffusion_kernel k, const hpl_diffusion
         return hpl_fail(HPL_ENOMEM, "out of memory allocating a diffusion plan");
     pl->kernel = k;
     pl->p = *params;
-    pl->backend = backends[k];
+    pl->backend = backend;
     s = pl->backend->create(pl);
     if (s != HPL_OK) {
         free(pl);

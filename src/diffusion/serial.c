@@ -35,8 +35,6 @@ static hpl_status serial_execute(hpl_diffusion_plan *plan, double *u)
 static void serial_destroy(hpl_diffusion_plan *plan) { hpl_free(plan->work); }
 
 const hpl_diffusion_backend hpl_diffusion_serial = {
-    .name = "serial",
-    .threaded = 0,
     .create = serial_create,
     .execute = serial_execute,
     .destroy = serial_destroy,

@@ -47,8 +47,6 @@ static void simd_destroy(hpl_diffusion_plan *plan)
 static const char *simd_detail(void) { return hpl_stencil_isa_name(hpl_stencil_isa()); }
 
 const hpl_diffusion_backend hpl_diffusion_simd = {
-    .name = "simd",
-    .threaded = 0,
     .create = simd_create,
     .execute = simd_execute,
     .destroy = simd_destroy,

@@ -372,8 +372,6 @@ static const char *spectral_detail(void)
 }
 
 const hpl_diffusion_backend hpl_diffusion_spectral = {
-    .name = "spectral",
-    .threaded = 0,
     .create = spectral_create,
     .execute = spectral_execute,
     .destroy = spectral_destroy,

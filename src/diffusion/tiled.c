@@ -65,8 +65,6 @@ static void tiled_destroy(hpl_diffusion_plan *plan)
 static const char *tiled_detail(void) { return hpl_stencil_isa_name(hpl_stencil_isa()); }
 
 const hpl_diffusion_backend hpl_diffusion_tiled = {
-    .name = "tiled",
-    .threaded = 0,
     .create = tiled_create,
     .execute = tiled_execute,
     .destroy = tiled_destroy,

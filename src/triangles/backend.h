@@ -9,6 +9,9 @@
  *       counts untouched.
  *   const hpl_triangles_backend hpl_triangles_NAME = {...};
  *
+ * and is registered by one row of HPL_TRIANGLES_KERNELS (triangles.h) and
+ * one hpl_add_backend line in CMakeLists.txt.
+ *
  * count.c (the driver) validates N, threads and pointers, and computes the
  * best perimeter, so a backend sees 1 <= N <= HPL_TRIANGLES_N_MAX.
  */
@@ -16,17 +19,15 @@
 #define HPCLADDER_TRIANGLES_BACKEND_H
 
 #include "hpcladder/triangles.h"
-#include "../common/internal.h"
+#include "../common/registry.h"
 
 typedef struct hpl_triangles_backend {
-    const char *name;
-    int threaded;
     hpl_status (*count)(int64_t N, int threads, uint32_t *counts);
 } hpl_triangles_backend;
 
-extern HPL_INTERNAL const hpl_triangles_backend hpl_triangles_brute;
-extern HPL_INTERNAL const hpl_triangles_backend hpl_triangles_direct;
-extern HPL_INTERNAL const hpl_triangles_backend hpl_triangles_euclid;
-extern HPL_INTERNAL const hpl_triangles_backend hpl_triangles_openmp;
+/* hpl_triangles_FILE for every row of the table (only built ones are used) */
+#define HPL_TRIANGLES_DECLARE_(ID, NAME, FILE, ...) extern HPL_INTERNAL const hpl_triangles_backend hpl_triangles_##FILE;
+HPL_TRIANGLES_KERNELS(HPL_TRIANGLES_DECLARE_)
+#undef HPL_TRIANGLES_DECLARE_
 
 #endif

@@ -46,8 +46,6 @@ static hpl_status brute_count(int64_t N, int threads, uint32_t *counts)
 }
 
 const hpl_triangles_backend hpl_triangles_brute = {
-    .name = "brute",
-    .threaded = 0,
     .count = brute_count,
 };
 

@@ -38,8 +38,6 @@ static hpl_status direct_count(int64_t N, int threads, uint32_t *counts)
 }
 
 const hpl_triangles_backend hpl_triangles_direct = {
-    .name = "direct",
-    .threaded = 0,
     .count = direct_count,
 };
 

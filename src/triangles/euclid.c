@@ -404,7 +404,5 @@ static hpl_status euclid_count(int64_t N, int threads, uint32_t *counts)
 }
 
 const hpl_triangles_backend hpl_triangles_euclid = {
-    .name = "euclid",
-    .threaded = 0,
     .count = euclid_count,
 };

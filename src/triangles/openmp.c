@@ -106,7 +106,5 @@ static hpl_status openmp_count(int64_t N, int threads, uint32_t *counts)
 }
 
 const hpl_triangles_backend hpl_triangles_openmp = {
-    .name = "openmp",
-    .threaded = 1,
     .count = openmp_count,
 };

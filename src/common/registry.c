@@ -1,0 +1,58 @@
+/* registry.c - lookups in a workload's kernel table (registry.h): the one
+ * piece of registry code both drivers use. */
+#include "registry.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const hpl_kernel_row *hpl_registry_row(const hpl_registry *r, int k)
+{
+    return k >= 0 && k < r->count ? &r->rows[k] : NULL;
+}
+
+const char *hpl_registry_name(const hpl_registry *r, int k)
+{
+    const hpl_kernel_row *row = hpl_registry_row(r, k);
+    return row ? row->name : NULL;
+}
+
+hpl_status hpl_registry_find(const hpl_registry *r, const char *name, int *k)
+{
+    if (name == NULL || k == NULL)
+        return hpl_fail(HPL_EINVAL, "kernel name and result pointer must not be NULL");
+    for (int i = 0; i < r->count; i++) {
+        if (strcmp(name, r->rows[i].name) == 0) {
+            *k = i;
+            return HPL_OK;
+        }
+    }
+    /* the message lists every kernel, so that it can never go stale */
+    char allowed[400] = "";
+    size_t len = 0;
+    for (int i = 0; i < r->count && len < sizeof allowed; i++)
+        len += (size_t)snprintf(allowed + len, sizeof allowed - len, "%s%s", i ? ", " : "", r->rows[i].name);
+    return hpl_fail(HPL_EINVAL, "unknown %s kernel '%.64s' (allowed: %s)", r->workload, name, allowed);
+}
+
+int hpl_registry_available(const hpl_registry *r, int k, const char **why)
+{
+    const hpl_kernel_row *row = hpl_registry_row(r, k);
+    const char *reason = row == NULL              ? "not a kernel id"
+                         : row->backend == NULL ? (row->why[0] ? row->why : "not built")
+                                                : "";
+    if (why)
+        *why = reason;
+    return row != NULL && row->backend != NULL;
+}
+
+hpl_status hpl_registry_backend(const hpl_registry *r, int k, const void **backend)
+{
+    const char *why;
+    if (hpl_registry_row(r, k) == NULL)
+        return hpl_fail(HPL_EINVAL, "kernel id %d is not a %s kernel (0..%d)", k, r->workload, r->count - 1);
+    if (!hpl_registry_available(r, k, &why))
+        return hpl_fail(HPL_EUNAVAILABLE, "%s kernel '%s' is not available: %s", r->workload, r->rows[k].name,
+                        why);
+    *backend = r->rows[k].backend;
+    return HPL_OK;
+}
