@@ -5,10 +5,13 @@ Times the talk's full diffusion workload (n = 1e5, 50000 steps, r = 0.1) with
 every built diffusion kernel, the spectral kernel at more steps and larger n,
 and triangles for N = 1000, 5000, 1e6, 1e7 with every kernel, through
 hpcladder-c --json (each run verifies itself; a FAILED run is reported, never
-ranked).  Prints each minimum time and its ratio to the naive (diffusion) or
-brute (triangles) time measured in the same run.  Brute/direct sizes that
-would take over a minute are skipped; their ratio column then uses an
-estimate scaled from the largest size measured, marked '~'.
+ranked).  The kernels, and which of them take --threads, come from
+`hpcladder-c --list --json` (the library's kernel table): a threaded kernel
+runs once per --threads count.  Prints each minimum time and its ratio to the
+first kernel of the table (naive for diffusion, brute for triangles) measured
+in the same run.  Brute/direct sizes that would take over a minute are
+skipped; their ratio column then uses an estimate scaled from the largest
+size measured, marked '~'.
 
 Usage: bench/bench.py [--cli build/hpcladder-c] [--repeats 3] [--quick]
        [--threads 1,2] [--json results.json]
@@ -32,9 +35,26 @@ def run(cli, args, repeats):
     return json.loads(p.stdout)
 
 
-def built(cli):
-    out = subprocess.run([cli, "--list"], capture_output=True, text=True, check=True).stdout
-    return {line.split()[0] for line in out.splitlines() if line.startswith("  ") and " built" in line}
+def kernel_table(cli):
+    """{"diffusion": [...], "triangles": [...]}: the library's kernel table as
+    `hpcladder-c --list --json` prints it (id order; name, threaded, built,
+    why, ... per kernel)."""
+    out = subprocess.run([cli, "--list", "--json"], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+def cases(kernels, thread_counts):
+    """(kernel name, threads, label) for one workload: every built kernel in
+    id order, a threaded one once per thread count."""
+    out = []
+    for k in kernels:
+        if not k["built"]:
+            continue
+        if k["threaded"]:
+            out += [(k["name"], t, "%s (%d thr)" % (k["name"], t)) for t in thread_counts]
+        else:
+            out.append((k["name"], 1, k["name"]))
+    return out
 
 
 def cpu_name():
@@ -58,12 +78,12 @@ def main():
     ap.add_argument("--repeats", type=int, default=3, help="timed repeats per case (min is reported)")
     ap.add_argument("--quick", action="store_true", help="talk's n with 5000 steps and smaller N: a smoke run")
     ap.add_argument("--threads", default=None,
-                    help="comma-separated thread counts for the openmp kernels (default: 1 and min(2, cores))")
+                    help="comma-separated thread counts for the threaded kernels (default: 1 and min(2, cores))")
     ap.add_argument("--json", help="also write all records to this file")
     a = ap.parse_args()
     if not os.access(a.cli, os.X_OK):
         sys.exit("bench.py: %s not found; build first (cmake -S . -B build && cmake --build build)" % a.cli)
-    have = built(a.cli)
+    table = kernel_table(a.cli)
     steps = 5000 if a.quick else 50000
     if a.threads:
         thread_counts = [int(t) for t in a.threads.split(",")]
@@ -75,31 +95,29 @@ def main():
 
     # ---- diffusion ----
     print("diffusion, n = 100000, %d steps, r = 0.1 (%.0e point updates), min of %d" % (steps, 1e5 * steps, a.repeats))
-    print("  %-22s %12s %10s  %s" % ("kernel", "time", "vs naive", "verdict / detail"))
-    cases = [("naive", 1), ("serial", 1), ("simd", 1), ("tiled", 1)] + [("openmp", t) for t in thread_counts] + [
-        ("spectral", 1)]
+    baseline = table["diffusion"][0]["name"]
+    print("  %-22s %12s %10s  %s" % ("kernel", "time", "vs " + baseline, "verdict / detail"))
+    for k in table["diffusion"]:
+        if not k["built"]:
+            print("  %-22s %12s  %s" % (k["name"], "not built", k["why"]))
     base = None
-    for k, t in cases:
-        if k not in have:
-            print("  %-22s %12s" % (k, "not built"))
-            continue
+    for k, t, label in cases(table["diffusion"], thread_counts):
         r = run(a.cli, ["diffusion", "--kernel", k, "--n", "100000", "--steps", str(steps), "--threads", str(t)],
                 a.repeats)
-        label = "%s (%d thr)" % (k, t) if k == "openmp" else k
         r["label"] = label
         records.append(r)
         if "error" in r:
             print("  %-22s %12s  %s" % (label, "ERROR", r["error"]))
             continue
-        if k == "naive":
+        if k == baseline:
             base = r["seconds_min"]
         ratio = "%.1fx" % (base / r["seconds_min"]) if base and r["verdict"] == "PASSED" else "-"
         extra = r.get("detail") or ""
-        if k == "spectral":
+        if k == "spectral":           # its FFT planning is set-up the time excludes, and not small
             extra += " plan %.1f ms" % (1e3 * r["plan_seconds"])
         print("  %-22s %12s %10s  %s %s" % (label, fmt_time(r["seconds_min"]), ratio, r["verdict"], extra))
 
-    if "spectral" in have:
+    if any(k["name"] == "spectral" and k["built"] for k in table["diffusion"]):
         print()
         print("spectral: cost does not grow with the steps (plan time excluded, reported apart)")
         print("  %-10s %-12s %12s %12s  %s" % ("n", "steps", "solve", "plan", "verdict"))
@@ -120,23 +138,21 @@ def main():
     # ---- triangles ----
     print()
     print("triangles, min of %d" % a.repeats)
-    print("  %-9s %-22s %12s %10s  %s" % ("N", "kernel", "time", "vs brute", "verdict / best p"))
+    baseline = table["triangles"][0]["name"]
+    print("  %-9s %-22s %12s %10s  %s" % ("N", "kernel", "time", "vs " + baseline, "verdict / best p"))
     Ns = [1000, 5000, 1000000, 10000000] if not a.quick else [1000, 5000, 1000000]
     # brute grows ~N^3, direct ~N^2: skip sizes that would take over a minute
     growth = {"brute": 3, "direct": 2}
     last = {}  # kernel -> (N, seconds) of its largest measured size
     for N in Ns:
-        brute_time = None
-        for k, t in [("brute", 1), ("direct", 1), ("euclid", 1)] + [("openmp", t) for t in thread_counts]:
-            if k not in have:
-                continue
-            label = "%s (%d thr)" % (k, t) if k == "openmp" else k
+        base_time = None
+        for k, t, label in cases(table["triangles"], thread_counts):
             if k in growth and k in last:
                 n0, s0 = last[k]
                 est = s0 * (N / n0) ** growth[k]
                 if est > 60:
-                    if k == "brute":
-                        brute_time = est
+                    if k == baseline:
+                        base_time = est
                     print("  %-9d %-22s %12s %10s  (estimated %.0f s from N=%d)" % (N, label, "skipped", "", est, n0))
                     continue
             r = run(a.cli, ["triangles", "--kernel", k, "--N", str(N), "--threads", str(t)], a.repeats)
@@ -147,10 +163,10 @@ def main():
                 continue
             sec = r["seconds_min"]
             last[k] = (N, sec)
-            if k == "brute":
-                brute_time = sec
-            est_mark = "~" if brute_time is not None and "brute" in last and last["brute"][0] != N else ""
-            ratio = "%s%.0fx" % (est_mark, brute_time / sec) if brute_time and r["verdict"] == "PASSED" else "-"
+            if k == baseline:
+                base_time = sec
+            est_mark = "~" if base_time is not None and baseline in last and last[baseline][0] != N else ""
+            ratio = "%s%.0fx" % (est_mark, base_time / sec) if base_time and r["verdict"] == "PASSED" else "-"
             print("  %-9d %-22s %12s %10s  %s %d (%d)" % (N, label, fmt_time(sec), ratio, r["verdict"], r["best_p"],
                                                        r["best_count"]))
     if a.json:

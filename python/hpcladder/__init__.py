@@ -27,6 +27,7 @@ _LAZY = {
     "diffusion": ("api", "diffusion"),
     "triangles": ("api", "triangles"),
     "kernels": ("api", "kernels"),
+    "kernel_table": ("api", "kernel_table"),
     "version": ("api", "version"),
     "KernelUnavailable": ("api", "KernelUnavailable"),
     "HpcladderError": ("api", "HpcladderError"),

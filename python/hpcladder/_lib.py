@@ -91,8 +91,12 @@ def _declare(lib):
         "hpl_last_error": (c_char_p, []),
         "hpl_version": (c_char_p, []),
         "hpl_wtime": (c_double, []),
-        # diffusion.h (kernel ids are C enums: int)
+        "hpl_data_name": (c_char_p, [c_int]),
+        # diffusion.h (kernel ids and hpl_data are C enums: int)
+        "hpl_diffusion_kernel_count": (c_int, []),
         "hpl_diffusion_kernel_name": (c_char_p, [c_int]),
+        "hpl_diffusion_kernel_summary": (c_char_p, [c_int]),
+        "hpl_diffusion_kernel_data": (c_int, [c_int]),
         "hpl_diffusion_kernel_from_name": (c_int, [c_char_p, P(c_int)]),
         "hpl_diffusion_kernel_available": (c_int, [c_int, P(c_char_p)]),
         "hpl_diffusion_kernel_threaded": (c_int, [c_int]),
@@ -107,7 +111,10 @@ def _declare(lib):
         "hpl_diffusion_sine_factor": (c_double, [c_int64, c_int64, c_double]),
         "hpl_diffusion_sine_decay": (c_double, [c_int64, c_int64, c_double, c_int64]),
         # triangles.h
+        "hpl_triangles_kernel_count": (c_int, []),
         "hpl_triangles_kernel_name": (c_char_p, [c_int]),
+        "hpl_triangles_kernel_summary": (c_char_p, [c_int]),
+        "hpl_triangles_kernel_data": (c_int, [c_int]),
         "hpl_triangles_kernel_from_name": (c_int, [c_char_p, P(c_int)]),
         "hpl_triangles_kernel_available": (c_int, [c_int, P(c_char_p)]),
         "hpl_triangles_kernel_threaded": (c_int, [c_int]),

@@ -1,12 +1,15 @@
 """hpcladder.api - the Python face of libhpcladder.
 
-Three calls: diffusion() and triangles() solve through any C kernel, kernels()
-lists them.  Arguments are checked by the C library itself, so the messages of
+diffusion() and triangles() solve through any C kernel; kernel_table() reads
+the library's kernel table (the one list of kernels: rungs, tests and
+hpcladder-c --list --json all come from it) and kernels() says which ones run
+here.  Arguments are checked by the C library itself, so the messages of
 ValueError here are the library's (hpl_last_error()); Python only checks what
 the C side cannot see (array shape, types, values beyond C's integer range).
 ctypes drops the GIL for the duration of every C call, so solves in several
 Python threads run in parallel.
 """
+import collections
 import ctypes
 import operator
 
@@ -14,7 +17,10 @@ import numpy as np
 
 from . import _lib
 
-__all__ = ["diffusion", "triangles", "kernels", "version", "KernelUnavailable", "HpcladderError"]
+__all__ = ["diffusion", "triangles", "kernels", "kernel_table", "Kernel", "version", "KernelUnavailable",
+           "HpcladderError"]
+
+WORKLOADS = ("diffusion", "triangles")
 
 _INT_MAX = 2**31 - 1
 _INT64_MAX = 2**63 - 1
@@ -61,13 +67,18 @@ def _integer(value, name, lo, hi):
     return v
 
 
+def _kernel_fn(workload, what):
+    """The library's hpl_<workload>_kernel_<what> function."""
+    if workload not in WORKLOADS:
+        raise ValueError("unknown workload %r (allowed: 'diffusion', 'triangles')" % (workload,))
+    return getattr(_lib.lib(), "hpl_%s_kernel_%s" % (workload, what))
+
+
 def _kernel_id(workload, name):
     if not isinstance(name, str):
         raise TypeError("kernel must be a str such as 'serial', not %s" % type(name).__name__)
-    lib = _lib.lib()
     k = ctypes.c_int()
-    lookup = lib.hpl_diffusion_kernel_from_name if workload == "diffusion" else lib.hpl_triangles_kernel_from_name
-    _check(lookup(name.encode(), ctypes.byref(k)))
+    _check(_kernel_fn(workload, "from_name")(name.encode(), ctypes.byref(k)))
     return k.value
 
 
@@ -130,34 +141,50 @@ def triangles(N, kernel="euclid", threads=1):
     return counts, int(best_p.value), int(best_count.value)
 
 
+# One row of a workload's kernel table; the fields are the keys of
+# `hpcladder-c --list --json`.
+Kernel = collections.namedtuple("Kernel", "id name summary threaded data built why detail")
+
+
+def _text(p):
+    return (p or b"").decode()
+
+
+def kernel_table(workload):
+    """Every kernel of 'diffusion' or 'triangles' in id order, built or not,
+    as Kernel rows read from the library's table: id, name, summary (one
+    line), threaded (uses threads=), data (where the field lives: "host",
+    ...), built, why (the reason when not built, else ""), detail (e.g. the
+    SIMD instruction set chosen, else "").  No kernel is run."""
+    count = _kernel_fn(workload, "count")()
+    lib = _lib.lib()
+    rows = []
+    for k in range(count):
+        why = ctypes.c_char_p()
+        built = bool(_kernel_fn(workload, "available")(k, ctypes.byref(why)))
+        detail = _text(lib.hpl_diffusion_kernel_detail(k)) if workload == "diffusion" else ""
+        rows.append(Kernel(id=k, name=_text(_kernel_fn(workload, "name")(k)),
+                           summary=_text(_kernel_fn(workload, "summary")(k)),
+                           threaded=bool(_kernel_fn(workload, "threaded")(k)),
+                           data=_text(lib.hpl_data_name(_kernel_fn(workload, "data")(k))),
+                           built=built, why="" if built else _text(why.value), detail=detail))
+    return rows
+
+
 def kernels(workload):
     """{name: (available, why)} for every kernel of 'diffusion' or 'triangles'
     in this library, in id order; why is "" for available kernels, else the
-    library's reason.  Besides asking hpl_*_kernel_available, each built
-    kernel is probed with the smallest problem (n = 3, one step; N = 1), so a
-    kernel that is registered but answers EUNAVAILABLE is reported as such."""
-    lib = _lib.lib()
-    if workload == "diffusion":
-        name_of, available = lib.hpl_diffusion_kernel_name, lib.hpl_diffusion_kernel_available
-    elif workload == "triangles":
-        name_of, available = lib.hpl_triangles_kernel_name, lib.hpl_triangles_kernel_available
-    else:
-        raise ValueError("unknown workload %r (allowed: 'diffusion', 'triangles')" % (workload,))
+    library's reason.  Besides the table's `built`, each built kernel is
+    probed with the smallest problem (n = 3, one step; N = 1), so a kernel
+    that is registered but answers EUNAVAILABLE is reported as such."""
     result = {}
-    k = 0
-    while True:
-        name = name_of(k)
-        if name is None:  # past the last kernel id
-            break
-        why = ctypes.c_char_p()
-        ok = bool(available(k, ctypes.byref(why)))
-        reason = (why.value or b"").decode()
+    for row in kernel_table(workload):
+        ok, reason = row.built, row.why
         if ok:
-            status = _probe(workload, k)
+            status = _probe(workload, row.id)
             if status != _lib.OK:
                 ok, reason = False, _lib.last_error() or _lib.status_name(status)
-        result[name.decode()] = (ok, reason)
-        k += 1
+        result[row.name] = (ok, reason)
     return result
 
 

@@ -1,6 +1,7 @@
 """The Python API (hpcladder.diffusion / triangles / kernels), its error
 paths, the library loader, and hpcladder.slow against hand-known values."""
 import ctypes
+import json
 import os
 import subprocess
 import sys
@@ -82,10 +83,31 @@ def test_kernels():
     for workload, reference_kernel in (("diffusion", "naive"), ("triangles", "brute")):
         ks = hpcladder.kernels(workload)
         assert ks[reference_kernel] == (True, "")
+        assert list(ks) == [k.name for k in hpcladder.kernel_table(workload)]
         for name, (ok, why) in ks.items():
             assert isinstance(ok, bool) and (ok or why), (name, why)
     with pytest.raises(ValueError):
         hpcladder.kernels("nbody")
+    with pytest.raises(ValueError):
+        hpcladder.kernel_table("nbody")
+
+
+def test_kernel_table_is_hpcladder_c_list_json():
+    """The library's table through ctypes and through the CLI: one list."""
+    proc = subprocess.run([hpcladder.cli_path(), "--list", "--json"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    listed = json.loads(proc.stdout)
+    assert set(listed) == {"diffusion", "triangles"}
+    for workload, rows in listed.items():
+        table = hpcladder.kernel_table(workload)
+        assert [k._asdict() for k in table] == rows
+        assert [k.id for k in table] == list(range(len(table))) == list(range(_kernel_count(workload)))
+        for k in table:
+            assert k.name and k.summary and k.data and (k.built or k.why), k
+
+
+def _kernel_count(workload):
+    return getattr(_lib.lib(), "hpl_%s_kernel_count" % workload)()
 
 
 def _available(workload):

@@ -239,9 +239,22 @@ def test_usage_error_exits_2():
     for args in (["diffusion", "--r", "0.7"], ["diffusion", "--n", "2"], ["triangles", "--N", "0"], ["nothing"]):
         proc = subprocess.run(python_rung("py-numpy") + args, capture_output=True, text=True, timeout=RUNG_TIMEOUT)
         assert proc.returncode == 2, (args, proc.stderr)
+
+
+def test_ctypes_kernels_are_the_library_table():
+    """py-ctypes --kernel offers exactly the library's diffusion kernels."""
+    import_rung("py-ctypes")
+    from hpcladder import api
+    names = [k.name for k in api.kernel_table("diffusion")]
     proc = subprocess.run(python_rung("py-ctypes") + ["diffusion", "--kernel", "nosuch", "--n", "17"],
                           capture_output=True, text=True, timeout=RUNG_TIMEOUT)
-    assert proc.returncode in (2, 3) and "nosuch" in proc.stderr + proc.stdout
+    assert proc.returncode == 2 and "invalid choice: 'nosuch'" in proc.stderr
+    assert "(choose from %s)" % ", ".join(repr(n) for n in names) in proc.stderr
+    helptext = subprocess.run(python_rung("py-ctypes") + ["diffusion", "--help"], capture_output=True, text=True,
+                              timeout=RUNG_TIMEOUT).stdout
+    helptext = " ".join(helptext.split())  # argparse wraps lines
+    for k in api.kernel_table("diffusion"):
+        assert "%s = %s" % (k.name, " ".join(k.summary.split())) in helptext
 
 
 def test_human_output_without_json():

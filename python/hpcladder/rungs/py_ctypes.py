@@ -4,9 +4,10 @@ triangles: the talk's approach - load the shared library and call the C
 function findnumsolutions(p) once per perimeter from a Python loop.  As in the
 talk the function is called bare (ctypes' default int conversion, no
 prototype); it is libhpcladder's export of the talk's C code.
-diffusion: one C kernel of libhpcladder (--kernel, default serial) through
-its plan API: plan created once (untimed, reported as plan_seconds), then
-hpl_diffusion_plan_execute timed on a NumPy array passed by pointer.
+diffusion: one C kernel of libhpcladder (--kernel, default serial; the
+choices are the library's kernel table) through its plan API: plan created
+once (untimed, reported as plan_seconds), then hpl_diffusion_plan_execute
+timed on a NumPy array passed by pointer.
 """
 import ctypes
 import sys
@@ -16,7 +17,7 @@ from . import _protocol
 _INSTALL = "pip install . (from the hpcladder source tree: builds libhpcladder)"
 with _protocol.requires(__name__, "py-ctypes", "libhpcladder", _INSTALL):
     import numpy as np
-    from .. import _lib
+    from .. import _lib, api
     _lib.lib()  # load it now: a missing library is a SKIPPED rung, not a crash
     # The talk: findnumsolutions = ctypes.CDLL('./findnumsolutions.so').  A
     # handle of its own, without the prototypes _lib declares.
@@ -76,11 +77,7 @@ class Diffusion(object):
 
 
 def run_diffusion(args):
-    try:
-        d = Diffusion(args.kernel, args.n, args.r, args.threads)
-    except ValueError as exc:  # unknown kernel name: a usage error
-        print("py-ctypes: %s" % exc, file=sys.stderr)
-        return 2
+    d = Diffusion(args.kernel, args.n, args.r, args.threads)
     try:
         if d.plan(args.steps) is None or d.plan(min(args.steps, _protocol.WARMUP_STEPS)) is None:
             _protocol.skip(d.why, "build libhpcladder with this kernel, then pip install .", RUNG, "diffusion")
@@ -94,8 +91,11 @@ def run_diffusion(args):
 
 def _options(parser, workload):
     if workload == "diffusion":
-        parser.add_argument("--kernel", default="serial",
-                            help="libhpcladder diffusion kernel (naive, serial, simd, tiled, openmp, spectral)")
+        table = api.kernel_table("diffusion")
+        parser.add_argument("--kernel", default="serial", choices=[k.name for k in table], metavar="KERNEL",
+                            help="libhpcladder diffusion kernel (default serial): " + "; ".join(
+                                "%s = %s%s" % (k.name, k.summary, "" if k.built else " [not built: %s]" % k.why)
+                                for k in table))
 
 
 def main(argv=None):
