@@ -41,7 +41,7 @@ extern "C" {
     X(SERIAL, "serial", serial, 0, HOST, "the clean scalar loop: a pointer swap instead of the copy")        \
     X(SIMD, "simd", simd, 0, HOST, "the serial loop vectorised (AVX-512 / AVX2 / portable, at run time)")  \
     X(TILED, "tiled", tiled, 0, HOST, "temporal blocking in cache: lane-folded tiles, many steps per sweep") \
-    X(OPENMP, "openmp", openmp, 1, HOST, "the tiled kernel's tiles over OpenMP threads")                    \
+    X(TILED_OPENMP, "tiled-openmp", tiled_openmp, 1, HOST, "the tiled kernel's tiles over OpenMP threads")  \
     X(SPECTRAL, "spectral", spectral, 0, HOST, "the exact solution of the discrete problem by FFTW, O(n log n)")
 
 typedef enum hpl_diffusion_kernel {

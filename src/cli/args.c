@@ -142,7 +142,7 @@ static void help_common(FILE *f)
             "3 runtime error (e.g. out of memory).\n\n"
             "Examples:\n"
             "  hpcladder-c diffusion --kernel tiled --steps 50000\n"
-            "  hpcladder-c diffusion --kernel openmp --threads 2 --n 1e6 --steps 1000 --json\n"
+            "  hpcladder-c diffusion --kernel tiled-openmp --threads 2 --n 1e6 --steps 1000 --json\n"
             "  hpcladder-c triangles --kernel euclid --N 1e7 --counts counts.npy\n",
             HPL_THREADS_MAX);
 }

@@ -1,7 +1,7 @@
 /* backend.h - what a diffusion backend implements (internal).
  *
  * Each backend lives in a file of its own (naive.c, serial.c, simd.c,
- * tiled.c, openmp.c, spectral.c, later mpi.c and cuda.cu) and defines, in
+ * tiled.c, tiled_openmp.c, spectral.c, later mpi.c and cuda.cu) and defines, in
  * this order:
  *
  *   static hpl_status NAME_create(hpl_diffusion_plan *plan);

@@ -1,4 +1,4 @@
-/* stencil.h - kernel code shared by simd.c, tiled.c and openmp.c (internal).
+/* stencil.h - kernel code shared by simd.c, tiled.c and tiled_openmp.c (internal).
  *
  * 1. Run-time choice of the instruction set (hpl_stencil_isa): AVX-512F,
  *    AVX2+FMA or portable C, from __builtin_cpu_supports.  The environment
@@ -11,7 +11,7 @@
  *    bit-identical to naive.
  *
  * 3. Temporal blocking by lane folding with a register wavefront (hpl_fold_*),
- *    used by tiled.c (tiles one after the other) and openmp.c (tiles over
+ *    used by tiled.c (tiles one after the other) and tiled_openmp.c (tiles over
  *    threads):
  *    - Fold: the N = n-2 interior points are cut into W segments of m rows
  *      (W = lanes of a vector); row j holds point j of every segment, so a

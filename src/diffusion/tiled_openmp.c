@@ -1,4 +1,4 @@
-/* openmp.c - the tiled kernel over OpenMP threads: the same lane-folded
+/* tiled_openmp.c - the tiled kernel over OpenMP threads: the same lane-folded
  * tiles with ghost zones (stencil.h), as many tiles per thread, one barrier
  * per period (T steps) instead of one per step.  plan->p.threads threads via
  * num_threads (the global setting is left alone); with more threads than
@@ -9,22 +9,22 @@
 
 /* Tunables (overridable for tuning): steps per period, rows (of W doubles)
  * per tile at most. */
-#ifndef OPENMP_PERIOD
-#define OPENMP_PERIOD 288
+#ifndef TILED_OPENMP_PERIOD
+#define TILED_OPENMP_PERIOD 288
 #endif
-#ifndef OPENMP_TILE_ROWS
-#define OPENMP_TILE_ROWS 16384
+#ifndef TILED_OPENMP_TILE_ROWS
+#define TILED_OPENMP_TILE_ROWS 16384
 #endif
 
-static hpl_status openmp_create(hpl_diffusion_plan *plan)
+static hpl_status tiled_openmp_create(hpl_diffusion_plan *plan)
 {
     hpl_fold *f = calloc(1, sizeof *f);
     if (f == NULL)
-        return hpl_fail(HPL_ENOMEM, "out of memory allocating the openmp plan");
-    if (hpl_fold_create(f, plan->p.n, hpl_stencil_isa(), OPENMP_PERIOD, OPENMP_TILE_ROWS, plan->p.threads) !=
-        HPL_OK) {
+        return hpl_fail(HPL_ENOMEM, "out of memory allocating the tiled-openmp plan");
+    if (hpl_fold_create(f, plan->p.n, hpl_stencil_isa(), TILED_OPENMP_PERIOD, TILED_OPENMP_TILE_ROWS,
+                        plan->p.threads) != HPL_OK) {
         free(f);
-        return hpl_fail(HPL_ENOMEM, "out of memory: openmp needs about 3 arrays of n = %lld doubles",
+        return hpl_fail(HPL_ENOMEM, "out of memory: tiled-openmp needs about 3 arrays of n = %lld doubles",
                         (long long)plan->p.n);
     }
     plan->work = f;
@@ -36,7 +36,7 @@ static hpl_status openmp_create(hpl_diffusion_plan *plan)
     return HPL_OK;
 }
 
-static hpl_status openmp_execute(hpl_diffusion_plan *plan, double *u)
+static hpl_status tiled_openmp_execute(hpl_diffusion_plan *plan, double *u)
 {
     hpl_fold *f = plan->work;
     int64_t left = plan->p.steps;
@@ -72,17 +72,17 @@ static hpl_status openmp_execute(hpl_diffusion_plan *plan, double *u)
     return HPL_OK;
 }
 
-static void openmp_destroy(hpl_diffusion_plan *plan)
+static void tiled_openmp_destroy(hpl_diffusion_plan *plan)
 {
     hpl_fold_destroy(plan->work);
     free(plan->work);
 }
 
-static const char *openmp_detail(void) { return hpl_stencil_isa_name(hpl_stencil_isa()); }
+static const char *tiled_openmp_detail(void) { return hpl_stencil_isa_name(hpl_stencil_isa()); }
 
-const hpl_diffusion_backend hpl_diffusion_openmp = {
-    .create = openmp_create,
-    .execute = openmp_execute,
-    .destroy = openmp_destroy,
-    .detail = openmp_detail,
+const hpl_diffusion_backend hpl_diffusion_tiled_openmp = {
+    .create = tiled_openmp_create,
+    .execute = tiled_openmp_execute,
+    .destroy = tiled_openmp_destroy,
+    .detail = tiled_openmp_detail,
 };
