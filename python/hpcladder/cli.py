@@ -196,7 +196,7 @@ def cmd_run(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if results["meta"]["interrupted"]:
         return 130
     from ._shared import FAILED, TIMEOUT
-    bad = [r for r in results["records"] if r["status"] in (FAILED, TIMEOUT)]
+    bad = [r for r in results["records"] if r.status in (FAILED, TIMEOUT)]
     return 1 if bad else 0
 
 
@@ -259,8 +259,7 @@ def cmd_report(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         ap.error(f"report: argument DIR: {d} has no results.json")
     try:
         results = report.load(d)
-        results["records"]
-    except (ValueError, KeyError) as e:
+    except (ValueError, KeyError, TypeError) as e:
         ap.error(f"report: argument DIR: {d}/results.json is not a hpcladder results file ({e})")
     plots, note = report.write_all(results, d)
     report.print_table(results)

@@ -20,6 +20,7 @@ import pytest
 from hpcladder import cli
 from hpcladder.harness import report, runner
 from hpcladder.harness.ladder import load_ladder, worker_counts
+from hpcladder.harness.record import CSV_COLUMNS, FIELDS, Record
 
 # One fake rung program, protocol v1; its behaviour is chosen by --mode.
 FAKE_RUNG = textwrap.dedent('''
@@ -378,6 +379,33 @@ def test_parse_record_takes_last_json_object():
     out = 'hello\n{"a": 1}\nnot json {\n[1, 2]\n{"seconds": [1.0]}\ntrailing chatter\n'
     assert runner.parse_record(out) == {"seconds": [1.0]}
     assert runner.parse_record("no json here") is None
+
+
+def test_records_round_trip(run):
+    """Every record of results.json is a Record: read back, it writes the same
+    JSON object, and its fields are the record type's fields in order."""
+    _, _, results, _, _ = run
+    for d in results["records"]:
+        rec = Record.from_dict(d)
+        assert list(d) == [f for f in Record.__dataclass_fields__]
+        assert json.loads(json.dumps(rec.to_dict())) == d
+        assert rec.size() == ({"n": 64, "steps": 40} if rec.workload == "diffusion" else {"N": 60})
+
+
+def test_record_type_states_the_format():
+    assert set(CSV_COLUMNS) <= FIELDS
+    rec = Record.for_run("triangles", {"N": 5000}, load_ladder().rung("py-multiprocessing"), 2, r=0.1, repeats=3)
+    assert (rec.rung, rec.N, rec.n, rec.r, rec.workers, rec.parallel, rec.repeats, rec.status) == (
+        "py-multiprocessing", 5000, None, None, 2, True, 3, None)
+    assert rec.talk_seconds == 7.247         # the talk's figure for 2 processes at N = 5000
+    with pytest.raises(AttributeError):
+        rec.update(stauts="PASSED")          # a typo is an error, not a new key
+    with pytest.raises(ValueError, match="unknown field"):
+        Record.from_dict(dict(rec.to_dict(), colour="red"))
+    with pytest.raises(ValueError, match="status"):
+        Record.from_dict(dict(rec.to_dict(), status="GREAT"))
+    old = {k: v for k, v in rec.to_dict().items() if k != "calibration"}   # older files lack some fields
+    assert Record.from_dict(old) == rec
 
 
 def test_default_ladder_loads_with_presets():

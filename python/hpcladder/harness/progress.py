@@ -10,23 +10,24 @@ import time
 from typing import Any
 
 from .._shared import FAILED, PASSED, SKIPPED, TIMEOUT
+from .record import Record
 from .session import size_label
 
 
-def _line(i: int, total: int, rec: dict[str, Any]) -> tuple[str, str]:
+def _line(i: int, total: int, rec: Record) -> tuple[str, str]:
     from .report import fmt_s
-    st = rec["status"]
-    what = f"[{i:>3}/{total}] {rec['workload']:<9} {size_label(rec['workload'], rec):<20} {rec['rung']:<22}"
-    if rec.get("parallel"):
-        what += f" {rec['workers']:>2}w"
+    st = rec.status
+    what = f"[{i:>3}/{total}] {rec.workload:<9} {size_label(rec.workload, rec.size()):<20} {rec.rung:<22}"
+    if rec.parallel:
+        what += f" {rec.workers:>2}w"
     if st == PASSED:
-        detail = f"{fmt_s(rec['seconds_min']):>9}"
-        if rec.get("extrapolated_from"):
-            detail += f"  (extrapolated from {rec['extrapolated_from']} steps)"
+        detail = f"{fmt_s(rec.seconds_min):>9}"
+        if rec.extrapolated_from:
+            detail += f"  (extrapolated from {rec.extrapolated_from} steps)"
     elif st == SKIPPED:
-        detail = rec["reason"] + (f"  [install: {rec['install']}]" if rec.get("install") else "")
+        detail = rec.reason + (f"  [install: {rec.install}]" if rec.install else "")
     else:
-        detail = rec["reason"]
+        detail = rec.reason
     return f"{what} {st:<7} {detail}", st
 
 
@@ -48,7 +49,7 @@ class PlainProgress:
     def note(self, msg: str) -> None:
         print(msg, file=self.file, flush=True)
 
-    def done(self, i: int, rec: dict[str, Any]) -> None:
+    def done(self, i: int, rec: Record) -> None:
         text, _ = _line(i, self.total, rec)
         print(text, file=self.file, flush=True)
 
@@ -83,7 +84,7 @@ class RichProgress(PlainProgress):
     def note(self, msg: str) -> None:
         self.con.print(msg.replace("[", "\\["), style="dim")
 
-    def done(self, i: int, rec: dict[str, Any]) -> None:
+    def done(self, i: int, rec: Record) -> None:
         text, st = _line(i, self.total, rec)
         style = {PASSED: "green", SKIPPED: "yellow", FAILED: "bold red", TIMEOUT: "bold red"}[st]
         self.con.print(text.replace("[", "\\["), style=style)

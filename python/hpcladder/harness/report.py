@@ -1,4 +1,6 @@
-"""Everything a run leaves behind, rendered from the results dict alone.
+"""Everything a run leaves behind, rendered from the results dict alone
+(its "records" are Record objects, record.py; dicts read from a
+results.json are converted on the way in).
 
 `derive()` adds the comparisons (speedup vs pure Python, vs naive C, parallel
 speedup and efficiency) to PASSED records only: a FAILED, TIMEOUT or SKIPPED
@@ -17,46 +19,28 @@ from pathlib import Path
 from typing import Any
 
 from .._shared import FAILED, PASSED, SKIPPED, TIMEOUT
+from .record import CSV_COLUMNS, Record, as_records
 from .session import short_int, size_label
-
-# results.csv: one row per rung x workload x size x workers (docs/protocol.md
-# documents each column).
-CSV_COLUMNS = [
-    "workload", "rung", "title", "n", "steps", "r", "N", "workers", "status",
-    "seconds_min", "seconds_median", "warmup_seconds", "wall_seconds", "repeats",
-    "steps_run", "extrapolated_from", "speedup_vs_python", "speedup_vs_c",
-    "parallel_speedup", "parallel_efficiency", "talk_seconds", "check", "reason", "install",
-]
-
-
-def size_key(rec: dict[str, Any]) -> tuple:
-    return (rec["workload"], rec.get("n"), rec.get("steps"), rec.get("N"))
-
-
-def size_of(rec: dict[str, Any]) -> dict[str, Any]:
-    return ({"n": rec["n"], "steps": rec["steps"]} if rec["workload"] == "diffusion" else {"N": rec["N"]})
-
 
 def derive(results: dict[str, Any]) -> None:
     """Fill speedup_vs_python, speedup_vs_c, parallel_speedup, parallel_efficiency."""
     bl = results.get("meta", {}).get("baselines", {})
-    recs = results["records"]
-    passed = {(size_key(r), r["rung"], r["workers"]): r for r in recs if r["status"] == PASSED}
+    recs = as_records(results)
+    passed = {(r.size_key(), r.rung, r.workers): r for r in recs if r.status == PASSED}
     for r in recs:
-        for k in ("speedup_vs_python", "speedup_vs_c", "parallel_speedup", "parallel_efficiency"):
-            r[k] = None
-        if r["status"] != PASSED or not r["seconds_min"]:
+        r.update(speedup_vs_python=None, speedup_vs_c=None, parallel_speedup=None, parallel_efficiency=None)
+        if r.status != PASSED or not r.seconds_min:
             continue
         for col, kind in (("speedup_vs_python", "python"), ("speedup_vs_c", "c")):
-            base_id = bl.get(kind, {}).get(r["workload"])
-            base = passed.get((size_key(r), base_id, 1))
-            if base and base["seconds_min"]:
-                r[col] = base["seconds_min"] / r["seconds_min"]
-        if r.get("parallel"):
-            one = passed.get((size_key(r), r["rung"], 1))
-            if one and one["seconds_min"]:
-                r["parallel_speedup"] = one["seconds_min"] / r["seconds_min"]
-                r["parallel_efficiency"] = r["parallel_speedup"] / r["workers"]
+            base_id = bl.get(kind, {}).get(r.workload)
+            base = passed.get((r.size_key(), base_id, 1))
+            if base and base.seconds_min:
+                setattr(r, col, base.seconds_min / r.seconds_min)
+        if r.parallel:
+            one = passed.get((r.size_key(), r.rung, 1))
+            if one and one.seconds_min:
+                r.parallel_speedup = one.seconds_min / r.seconds_min
+                r.parallel_efficiency = r.parallel_speedup / r.workers
 
 
 # ------------------------------------------------------------------ formatting
@@ -81,41 +65,41 @@ def fmt_x(x: float | None) -> str:
     return f"{x:.0f}x" if x >= 100 else f"{x:.1f}x" if x >= 10 else f"{x:.2f}x"
 
 
-def note_of(r: dict[str, Any]) -> str:
+def note_of(r: Record) -> str:
     parts = []
-    if r.get("extrapolated_from"):
-        parts.append(f"extrapolated from {r['extrapolated_from']} steps")
-    if r["status"] == PASSED:
-        inner = (r.get("rung_record") or {}).get("inner")
+    if r.extrapolated_from:
+        parts.append(f"extrapolated from {r.extrapolated_from} steps")
+    if r.status == PASSED:
+        inner = (r.rung_record or {}).get("inner")
         if inner:                 # e.g. the Pool maps the Cython function, or the pure-Python one
             parts.append(f"inner: {inner}")
-        if r.get("warmup_seconds") is not None and r["seconds_min"] and r["warmup_seconds"] > 2 * r["seconds_min"]:
-            parts.append(f"warm-up {fmt_s(r['warmup_seconds'])}")
-        if r.get("parallel_efficiency") is not None and r["workers"] > 1:
-            parts.append(f"parallel {fmt_x(r['parallel_speedup'])}, efficiency {r['parallel_efficiency']:.0%}")
+        if r.warmup_seconds is not None and r.seconds_min and r.warmup_seconds > 2 * r.seconds_min:
+            parts.append(f"warm-up {fmt_s(r.warmup_seconds)}")
+        if r.parallel_efficiency is not None and r.workers > 1:
+            parts.append(f"parallel {fmt_x(r.parallel_speedup)}, efficiency {r.parallel_efficiency:.0%}")
     else:
-        parts.append(r.get("reason", ""))
-        if r.get("install"):
-            parts.append(f"install: {r['install']}")
+        parts.append(r.reason)
+        if r.install:
+            parts.append(f"install: {r.install}")
     return "; ".join(p for p in parts if p)
 
 
-def groups(results: dict[str, Any]) -> list[tuple[tuple, list[dict[str, Any]]]]:
+def groups(results: dict[str, Any]) -> list[tuple[tuple, list[Record]]]:
     """Records grouped by workload and size, in run order; within a group the
     PASSED rungs slowest first (the climb up the ladder), then the rest."""
-    order: dict[tuple, list[dict[str, Any]]] = {}
-    for r in results["records"]:
-        order.setdefault(size_key(r), []).append(r)
+    order: dict[tuple, list[Record]] = {}
+    for r in as_records(results):
+        order.setdefault(r.size_key(), []).append(r)
     out = []
     for k, rs in order.items():
-        ok = [r for r in rs if r["status"] == PASSED]
+        ok = [r for r in rs if r.status == PASSED]
         # A parallel rung's rows stay together, ordered by workers, placed by
         # its fastest time; the group reads slowest first (the climb).
         best = {}
         for r in ok:
-            best[r["rung"]] = min(best.get(r["rung"], float("inf")), r["seconds_min"])
-        ok.sort(key=lambda r: (-best[r["rung"]], r["rung"], r["workers"]))
-        rest = [r for r in rs if r["status"] != PASSED]
+            best[r.rung] = min(best.get(r.rung, float("inf")), r.seconds_min)
+        ok.sort(key=lambda r: (-best[r.rung], r.rung, r.workers))
+        rest = [r for r in rs if r.status != PASSED]
         out.append((k, ok + rest))
     return out
 
@@ -123,18 +107,18 @@ def groups(results: dict[str, Any]) -> list[tuple[tuple, list[dict[str, Any]]]]:
 ROW_HEAD = ["rung", "workers", "time (min)", "median", "vs pure Python", "vs naive C", "talk 2018", "verdict", "note"]
 
 
-def table_rows(rs: list[dict[str, Any]]) -> list[list[str]]:
+def table_rows(rs: list[Record]) -> list[list[str]]:
     rows = []
     for r in rs:
-        star = "*" if r.get("extrapolated_from") else ""
-        rows.append([r["rung"], str(r["workers"]) if r.get("parallel") else "",
-                     fmt_s(r["seconds_min"]) + star, fmt_s(r["seconds_median"]) + star,
-                     fmt_x(r.get("speedup_vs_python")), fmt_x(r.get("speedup_vs_c")),
-                     fmt_s(r.get("talk_seconds")), r["status"], note_of(r)])
+        star = "*" if r.extrapolated_from else ""
+        rows.append([r.rung, str(r.workers) if r.parallel else "",
+                     fmt_s(r.seconds_min) + star, fmt_s(r.seconds_median) + star,
+                     fmt_x(r.speedup_vs_python), fmt_x(r.speedup_vs_c),
+                     fmt_s(r.talk_seconds), r.status, note_of(r)])
     return rows
 
 
-def terminal_rows(rs: list[dict[str, Any]]) -> tuple[list[list[str]], list[str]]:
+def terminal_rows(rs: list[Record]) -> tuple[list[list[str]], list[str]]:
     """Rows for the terminal: each row's note (a reason, an install command,
     "extrapolated from K steps") becomes a numbered footnote below its table
     (identical texts share one), so the table fits an 80-column terminal."""
@@ -168,20 +152,20 @@ def print_table(results: dict[str, Any], file=None, color: bool | None = None) -
     cols = [0, 1, 2, 4, 5, 6, 7, 8]
     heads = ["rung", "w", "time", "vs Python", "vs C naive", "talk 2018", "verdict", "note"]
     for k, rs in groups(results):
-        t = Table(title=f"{k[0]}  {size_label(k[0], size_of(rs[0]))}", title_justify="left",
+        t = Table(title=f"{k[0]}  {size_label(k[0], rs[0].size())}", title_justify="left",
                   box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True, pad_edge=False)
         for h in heads:
             t.add_column(h, justify="left" if h in ("rung", "verdict", "note") else "right",
                          no_wrap=h != "note", min_width=4 if h == "note" else None)
         rows, notes = terminal_rows(rs)
         for r, row in zip(rs, rows):
-            st = style[r["status"]]
+            st = style[r.status]
             cells = [_esc(row[i]) for i in cols]
             cells[6] = f"[{st}]{cells[6]}[/{st}]"
             t.add_row(*cells)
         con.print(t)
         for i, n in enumerate(notes, 1):
-            bad = any(r["status"] in (FAILED, TIMEOUT) and note_of(r) == n for r in rs)
+            bad = any(r.status in (FAILED, TIMEOUT) and note_of(r) == n for r in rs)
             con.print(f"  \\[{i}] " + (f"[red]{_esc(n)}[/red]" if bad else _esc(n)))
     _print_footer(results, lambda s: con.print(_esc(s)))
 
@@ -194,16 +178,16 @@ def _print_plain(results: dict[str, Any], file, color: bool) -> None:
     red, yel, grn, off = ("\033[31m", "\033[33m", "\033[32m", "\033[0m") if color else ("",) * 4
     paint = {PASSED: grn, FAILED: red, TIMEOUT: red, SKIPPED: yel}
     for k, rs in groups(results):
-        print(f"\n{k[0]}  {size_label(k[0], size_of(rs[0]))}", file=file)
+        print(f"\n{k[0]}  {size_label(k[0], rs[0].size())}", file=file)
         rows, notes = terminal_rows(rs)
         widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(ROW_HEAD[:-1])]
         print("  ".join(h.ljust(w) for h, w in zip(ROW_HEAD, widths)) + "  note", file=file)
         for r, row in zip(rs, rows):
             cells = [c.rjust(w) if 1 <= i <= 6 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
-            cells[7] = paint[r["status"]] + cells[7] + off
+            cells[7] = paint[r.status] + cells[7] + off
             print("  ".join(cells) + "  " + row[8], file=file)
         for i, n in enumerate(notes, 1):
-            bad = any(r["status"] in (FAILED, TIMEOUT) and note_of(r) == n for r in rs)
+            bad = any(r.status in (FAILED, TIMEOUT) and note_of(r) == n for r in rs)
             print(f"  [{i}] " + (red + n + off if bad else n), file=file)
     _print_footer(results, lambda s: print(s, file=file))
 
@@ -226,8 +210,9 @@ def write_json(results: dict[str, Any], out: Path) -> None:
     """Atomic write, so an interrupted run never leaves half a results.json."""
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / ".results.json.tmp"
+    doc = dict(results, records=[r.to_dict() for r in as_records(results)])
     with open(tmp, "w") as f:
-        json.dump(results, f, indent=1, default=str)
+        json.dump(doc, f, indent=1, default=str)
     os.replace(tmp, out / "results.json")
 
 
@@ -236,8 +221,8 @@ def write_csv(results: dict[str, Any], out: Path) -> None:
     with open(tmp, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=CSV_COLUMNS, extrasaction="ignore")
         w.writeheader()
-        for r in results["records"]:
-            w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in CSV_COLUMNS})
+        for r in as_records(results):
+            w.writerow({k: ("" if getattr(r, k) is None else getattr(r, k)) for k in CSV_COLUMNS})
     os.replace(tmp, out / "results.csv")
 
 
@@ -267,27 +252,27 @@ def write_markdown(results: dict[str, Any], out: Path, plots: list[str], plot_no
     w(f"- timing: {m.get('timing', '')}\n")
     w("- `*` extrapolated linearly from fewer diffusion steps (the result was verified at those steps)\n\n")
     for k, rs in groups(results):
-        w(f"## {k[0]} {size_label(k[0], size_of(rs[0]))}\n\n")
+        w(f"## {k[0]} {size_label(k[0], rs[0].size())}\n\n")
         heads = ROW_HEAD[:7] + ["warm-up", "wall", "verdict", "note"]
         w("| " + " | ".join(heads) + " |\n|" + "---|" * len(heads) + "\n")
         for r, row in zip(rs, table_rows(rs)):
-            verdict = f"**{r['status']}**" if r["status"] in (FAILED, TIMEOUT) else r["status"]
-            wall = fmt_s(r.get("wall_seconds"))
-            if r.get("extrapolated_from") and r.get("wall_seconds") is not None:
-                wall += f" ({r['extrapolated_from']} steps)"
-            cells = row[:7] + [fmt_s(r.get("warmup_seconds")), wall, verdict, row[8]]
+            verdict = f"**{r.status}**" if r.status in (FAILED, TIMEOUT) else r.status
+            wall = fmt_s(r.wall_seconds)
+            if r.extrapolated_from and r.wall_seconds is not None:
+                wall += f" ({r.extrapolated_from} steps)"
+            cells = row[:7] + [fmt_s(r.warmup_seconds), wall, verdict, row[8]]
             w("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |\n")
         w("\n")
-    bad = [r for r in results["records"] if r["status"] in (FAILED, TIMEOUT)]
+    bad = [r for r in as_records(results) if r.status in (FAILED, TIMEOUT)]
     if bad:
         w("## Failures\n\n")
         for r in bad:
-            w(f"- **{r['rung']}** ({r['workload']} {size_label(r['workload'], size_of(r))}, "
-              f"{r['workers']} workers): {r['status']}: {r['reason']}\n")
-            if r.get("command"):
-                w(f"  - command: `{r['command']}`\n")
-            if r.get("stderr_tail"):
-                tail = r["stderr_tail"].strip().splitlines()[-5:]
+            w(f"- **{r.rung}** ({r.workload} {size_label(r.workload, r.size())}, "
+              f"{r.workers} workers): {r.status}: {r.reason}\n")
+            if r.command:
+                w(f"  - command: `{r.command}`\n")
+            if r.stderr_tail:
+                tail = r.stderr_tail.strip().splitlines()[-5:]
                 w("  - stderr (tail):\n\n" + "".join(f"        {line}\n" for line in tail) + "\n")
         w("\n")
     w("## Plots\n\n")
@@ -300,99 +285,113 @@ def write_markdown(results: dict[str, Any], out: Path, plots: list[str], plot_no
 
 
 def write_plots(results: dict[str, Any], out: Path) -> tuple[list[str], str]:
-    """PNG plots; returns (file names, why none if empty)."""
+    """PNG plots: a speedup bar chart and a scaling chart per workload and
+    size, then u(x) of each diffusion size; returns (file names, why none if
+    empty)."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
         return [], "matplotlib is not installed (pip install matplotlib)"
-    files: list[str] = []
-    for k, rs in groups(results):
-        # One bar per rung: its fastest PASSED row (a parallel rung at its best
-        # worker count); against pure Python, or naive C where pure Python
-        # did not run at this size.
-        fastest: dict[str, dict[str, Any]] = {}
-        for r in rs:
-            if r["status"] == PASSED and (r["rung"] not in fastest or
-                                          r["seconds_min"] < fastest[r["rung"]]["seconds_min"]):
-                fastest[r["rung"]] = r
-        metric, what = "speedup_vs_python", "pure Python"
-        if not any(r.get(metric) for r in fastest.values()):
-            metric, what = "speedup_vs_c", "naive C"
-        ok = [r for r in fastest.values() if r.get(metric)]
-        if not ok:
-            continue
-        ok.sort(key=lambda r: r[metric])
-        fig, ax = plt.subplots(figsize=(8, 0.35 * len(ok) + 1.5))
-        labels = [r["rung"] + (f" ({r['workers']}w)" if r.get("parallel") else "")
-                  + (" *" if r.get("extrapolated_from") else "") for r in ok]
-        ax.barh(labels, [r[metric] for r in ok], color="tab:blue")
-        ax.axvline(1.0, color="k", lw=0.8)
-        ax.set_xscale("log")
-        ax.set_xlabel(f"speedup vs {what} (log scale; * extrapolated)")
-        ax.set_title(f"{k[0]} {size_label(k[0], size_of(ok[0]))}")
-        ax.grid(axis="x", which="both", alpha=0.3)
-        fig.tight_layout()
-        name = f"speedup-{k[0]}-{_slug(size_label(k[0], size_of(ok[0])))}.png"
-        fig.savefig(out / name, dpi=110)
-        plt.close(fig)
-        files.append(name)
-    # scaling curves: every parallel rung with >= 2 worker counts
-    for k, rs in groups(results):
-        par: dict[str, list[dict[str, Any]]] = {}
-        for r in rs:
-            if r.get("parallel") and r["status"] == PASSED and r.get("parallel_speedup"):
-                par.setdefault(r["rung"], []).append(r)
-        par = {rid: v for rid, v in par.items() if len(v) >= 2}
-        if not par:
-            continue
-        fig, ax = plt.subplots(figsize=(6, 4.5))
-        wmax = max(r["workers"] for v in par.values() for r in v)
-        ax.plot([1, wmax], [1, wmax], "k--", label="ideal")
-        for rid, v in par.items():
-            v.sort(key=lambda r: r["workers"])
-            ax.plot([r["workers"] for r in v], [r["parallel_speedup"] for r in v], "o-", label=rid)
-        from matplotlib.ticker import MaxNLocator
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("workers (processes / threads / ranks)")
-        ax.set_ylabel("speedup vs 1 worker")
-        ax.set_title(f"scaling: {k[0]} {size_label(k[0], size_of(rs[0]))}")
-        ax.legend()
-        ax.grid(alpha=0.3)
-        fig.tight_layout()
-        name = f"scaling-{k[0]}-{_slug(size_label(k[0], size_of(rs[0])))}.png"
-        fig.savefig(out / name, dpi=110)
-        plt.close(fig)
-        files.append(name)
-    # u(x) initial and final, like the talk's figure
-    for key, f in (results.get("fields") or {}).items():
-        path = out / f"field-n{f['n']}-steps{f['steps']}.npz"
-        if not path.exists():
-            continue
-        import numpy as np
-        d = np.load(path)
-        u0, u = d["u0"], d["u"]
-        x = np.arange(len(u0))
-        fig, ax = plt.subplots(figsize=(7, 4))
-        ax.plot(x, u0, label="initial u(x)")
-        ax.plot(x, u, "--", label=f"after {f['steps']} steps (r={f['r']})")
-        # The talk's Gaussian is narrow (width ~ 300 points of 1e5): show where
-        # the field is, not the flat zeros around it.
-        big = np.nonzero(np.maximum(np.abs(u0), np.abs(u)) > 1e-4 * max(np.max(np.abs(u0)), 1e-300))[0]
-        if len(big):
-            pad = max(10, (big[-1] - big[0]) // 4)
-            ax.set_xlim(max(0, big[0] - pad), min(len(u0) - 1, big[-1] + pad))
-        ax.set_xlabel("i (grid point)")
-        ax.set_ylabel("u")
-        ax.set_title(f"diffusion n={short_int(f['n'])}: initial and final field (reference)")
-        ax.legend()
-        fig.tight_layout()
-        name = f"field-n{f['n']}-steps{f['steps']}.png"
-        fig.savefig(out / name, dpi=110)
-        plt.close(fig)
-        files.append(name)
+    names = [_speedup_plot(plt, k[0], rs, out) for k, rs in groups(results)]
+    names += [_scaling_plot(plt, k[0], rs, out) for k, rs in groups(results)]
+    names += [_field_plot(plt, f, out) for f in (results.get("fields") or {}).values()]
+    files = [name for name in names if name]
     return files, ("" if files else "nothing PASSED that could be plotted")
+
+
+def _save(plt: Any, fig: Any, out: Path, name: str) -> str:
+    fig.tight_layout()
+    fig.savefig(out / name, dpi=110)
+    plt.close(fig)
+    return name
+
+
+def _fastest_per_rung(rs: list[Record]) -> list[Record]:
+    """One row per rung: its fastest PASSED row (a parallel rung at its best
+    worker count)."""
+    fastest: dict[str, Record] = {}
+    for r in rs:
+        if r.status == PASSED and (r.rung not in fastest or r.seconds_min < fastest[r.rung].seconds_min):
+            fastest[r.rung] = r
+    return list(fastest.values())
+
+
+def _speedup_plot(plt: Any, workload: str, rs: list[Record], out: Path) -> str | None:
+    """Bars of each rung's best speedup (log scale) against pure Python, or
+    against naive C where pure Python did not run at this size."""
+    fastest = _fastest_per_rung(rs)
+    metric, what = "speedup_vs_python", "pure Python"
+    if not any(getattr(r, metric) for r in fastest):
+        metric, what = "speedup_vs_c", "naive C"
+    ok = sorted((r for r in fastest if getattr(r, metric)), key=lambda r: getattr(r, metric))
+    if not ok:
+        return None
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(ok) + 1.5))
+    labels = [r.rung + (f" ({r.workers}w)" if r.parallel else "") + (" *" if r.extrapolated_from else "")
+              for r in ok]
+    ax.barh(labels, [getattr(r, metric) for r in ok], color="tab:blue")
+    ax.axvline(1.0, color="k", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel(f"speedup vs {what} (log scale; * extrapolated)")
+    size = size_label(workload, ok[0].size())
+    ax.set_title(f"{workload} {size}")
+    ax.grid(axis="x", which="both", alpha=0.3)
+    return _save(plt, fig, out, f"speedup-{workload}-{_slug(size)}.png")
+
+
+def _scaling_plot(plt: Any, workload: str, rs: list[Record], out: Path) -> str | None:
+    """Speedup against workers, with the ideal line, for every parallel rung
+    measured at two worker counts or more."""
+    par: dict[str, list[Record]] = {}
+    for r in rs:
+        if r.parallel and r.status == PASSED and r.parallel_speedup:
+            par.setdefault(r.rung, []).append(r)
+    par = {rid: v for rid, v in par.items() if len(v) >= 2}
+    if not par:
+        return None
+    from matplotlib.ticker import MaxNLocator
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    wmax = max(r.workers for v in par.values() for r in v)
+    ax.plot([1, wmax], [1, wmax], "k--", label="ideal")
+    for rid, v in par.items():
+        v.sort(key=lambda r: r.workers)
+        ax.plot([r.workers for r in v], [r.parallel_speedup for r in v], "o-", label=rid)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("workers (processes / threads / ranks)")
+    ax.set_ylabel("speedup vs 1 worker")
+    size = size_label(workload, rs[0].size())
+    ax.set_title(f"scaling: {workload} {size}")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return _save(plt, fig, out, f"scaling-{workload}-{_slug(size)}.png")
+
+
+def _field_plot(plt: Any, f: dict[str, Any], out: Path) -> str | None:
+    """u(x) initial and final, like the talk's figure, from the reference
+    field the session saved (field-*.npz); None if it is not there."""
+    path = out / f"field-n{f['n']}-steps{f['steps']}.npz"
+    if not path.exists():
+        return None
+    import numpy as np
+    d = np.load(path)
+    u0, u = d["u0"], d["u"]
+    x = np.arange(len(u0))
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(x, u0, label="initial u(x)")
+    ax.plot(x, u, "--", label=f"after {f['steps']} steps (r={f['r']})")
+    # The talk's Gaussian is narrow (width ~ 300 points of 1e5): show where
+    # the field is, not the flat zeros around it.
+    big = np.nonzero(np.maximum(np.abs(u0), np.abs(u)) > 1e-4 * max(np.max(np.abs(u0)), 1e-300))[0]
+    if len(big):
+        pad = max(10, (big[-1] - big[0]) // 4)
+        ax.set_xlim(max(0, big[0] - pad), min(len(u0) - 1, big[-1] + pad))
+    ax.set_xlabel("i (grid point)")
+    ax.set_ylabel("u")
+    ax.set_title(f"diffusion n={short_int(f['n'])}: initial and final field (reference)")
+    ax.legend()
+    return _save(plt, fig, out, f"field-n{f['n']}-steps{f['steps']}.png")
 
 
 def _slug(s: str) -> str:
@@ -408,5 +407,9 @@ def write_all(results: dict[str, Any], out: Path) -> tuple[list[str], str]:
 
 
 def load(out: Path) -> dict[str, Any]:
+    """DIR/results.json with its records as Record objects; ValueError or
+    KeyError if it is not a results file."""
     with open(out / "results.json") as f:
-        return json.load(f)
+        results = json.load(f)
+    as_records(results)
+    return results

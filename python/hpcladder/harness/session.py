@@ -3,8 +3,8 @@
 For each (workload, size, rung, workers) this module decides how to run the
 rung (skip it, calibrate it, scale it down), runs it through runner.py,
 verifies its answer through reference.py *before* its time counts, and appends
-one flat record to the results, which are written to disk after every record
-so that Ctrl-C or a crash keeps what was measured.
+one Record (record.py) to the results, which are written to disk after every
+record so that Ctrl-C or a crash keeps what was measured.
 
 Slow rungs (`slow = true` in the ladder) are predicted before they run: from a
 measurement of the same rung earlier in this session, or else from a short
@@ -33,6 +33,7 @@ from typing import Any, Callable
 
 from .._shared import EXIT_SKIPPED, FAILED, PASSED, SKIPPED, TIMEOUT
 from .ladder import Ladder, Preset, Rung, tool_paths, unavailable, worker_counts
+from .record import Record
 from .reference import References
 from .runner import ProcessResult, build_command, child_env, run_process
 
@@ -167,23 +168,11 @@ class Session:
         self.writer(self.results)
 
     # ------------------------------------------------------------ one point
-    def _base_record(self, workload: str, size: dict[str, Any], rung: Rung, workers: int) -> dict[str, Any]:
-        rec: dict[str, Any] = {
-            "workload": workload, "rung": rung.id, "title": rung.title, "group": rung.group,
-            "n": size.get("n"), "steps": size.get("steps"),
-            "r": self.cfg.preset.r if workload == "diffusion" else None,
-            "N": size.get("N"), "workers": workers, "parallel": rung.parallel,
-            "status": None, "seconds_min": None, "seconds_median": None, "seconds": [],
-            "warmup_seconds": None, "wall_seconds": None, "repeats": self.cfg.preset.repeats,
-            "steps_run": size.get("steps"), "extrapolated_from": None,
-            "talk_seconds": rung.talk_seconds(workload, size, workers),
-            "check": "", "reason": "", "install": "", "command": "", "stderr_tail": "",
-            "predicted_seconds": None, "rung_record": None,
-        }
-        return rec
+    def _new_record(self, workload: str, size: dict[str, Any], rung: Rung, workers: int) -> Record:
+        return Record.for_run(workload, size, rung, workers, r=self.cfg.preset.r, repeats=self.cfg.preset.repeats)
 
-    def measure(self, workload: str, size: dict[str, Any], rung: Rung, workers: int) -> dict[str, Any]:
-        rec = self._base_record(workload, size, rung, workers)
+    def measure(self, workload: str, size: dict[str, Any], rung: Rung, workers: int) -> Record:
+        rec = self._new_record(workload, size, rung, workers)
         why = unavailable(rung, workload, self.tools)
         if why:
             rec.update(status=SKIPPED, reason=why[0], install=why[1])
@@ -192,16 +181,15 @@ class Session:
         run_size = dict(size)
         if rung.is_slow(workload):
             pred = self._predict(workload, size, rung, workers, rec)
-            if isinstance(pred, dict):         # the calibration itself went wrong: that is the verdict
+            if isinstance(pred, Record):       # the calibration itself went wrong: that is the verdict
                 return pred
-            rec["predicted_seconds"] = pred
+            rec.predicted_seconds = pred
             if pred is not None and pred > p.budget:
                 if workload == "diffusion" and rung.extrapolate:
                     k = self._reduced_steps(size, rung, pred)
                     if k < size["steps"]:
                         run_size["steps"] = k
-                        rec["steps_run"] = k
-                        rec["extrapolated_from"] = k
+                        rec.update(steps_run=k, extrapolated_from=k)
                 else:
                     rec.update(status=SKIPPED, reason=(
                         f"predicted {pred:.0f} s for {p.repeats} repeats > budget {p.budget:g} s"
@@ -210,16 +198,16 @@ class Session:
                     return rec
         res, out = self._launch(workload, run_size, rung, workers, p.repeats)
         self._interpret(rec, res, out, workload, run_size)
-        if rec["status"] == PASSED:
+        if rec.status == PASSED:
             scale = size["steps"] / run_size["steps"] if workload == "diffusion" else 1.0
             if scale != 1.0:
-                rec["seconds"] = [t * scale for t in rec["seconds"]]
-                rec["seconds_min"] *= scale
-                rec["seconds_median"] *= scale
-                rec["check"] += f" (at {run_size['steps']} steps)"
+                rec.seconds = [t * scale for t in rec.seconds]
+                rec.seconds_min *= scale
+                rec.seconds_median *= scale
+                rec.check += f" (at {run_size['steps']} steps)"
             # Remember the kernel time at the size actually run (before scaling).
             self._seen.setdefault((rung.id, workload), []).append(
-                (dict(run_size), workers, rec["seconds_min"] / scale))
+                (dict(run_size), workers, rec.seconds_min / scale))
             if workload == "diffusion":
                 self._keep_field(size)
         return rec
@@ -232,15 +220,13 @@ class Session:
         argv = build_command(rung, workload, params, str(out), self.tools)
         return run_process(argv, child_env(rung), self.timeout), out
 
-    def _interpret(self, rec: dict[str, Any], res: ProcessResult, out: Path,
+    def _interpret(self, rec: Record, res: ProcessResult, out: Path,
                    workload: str, size: dict[str, Any]) -> None:
         """Turn a process result into a verdict; verification before timing."""
         import shlex
-        rec["command"] = shlex.join(res.argv)
-        rec["wall_seconds"] = res.wall_seconds
-        rec["stderr_tail"] = res.stderr_tail
         record = res.record
-        rec["rung_record"] = record
+        rec.update(command=shlex.join(res.argv), wall_seconds=res.wall_seconds, stderr_tail=res.stderr_tail,
+                   rung_record=record)
         if res.timed_out:
             rec.update(status=TIMEOUT, reason=f"killed after {res.wall_seconds:.0f} s (timeout {self.timeout:g} s)")
             return
@@ -266,7 +252,7 @@ class Session:
         except Exception as e:          # a reference that cannot be computed is not the rung's fault
             rec.update(status=FAILED, reason=f"verification could not run: {e}")
             return
-        rec["check"] = msg
+        rec.check = msg
         if not ok:
             rec.update(status=FAILED, reason=f"wrong result: {msg}")
             self._keep_failed(out, rec)
@@ -276,16 +262,16 @@ class Session:
                    warmup_seconds=(float(record["warmup_seconds"])
                                    if isinstance(record.get("warmup_seconds"), (int, float)) else None))
         if len(secs) < 3:
-            rec["check"] += f"; only {len(secs)} timed repeat(s)"
+            rec.check += f"; only {len(secs)} timed repeat(s)"
 
-    def _keep_failed(self, out: Path, rec: dict[str, Any]) -> None:
+    def _keep_failed(self, out: Path, rec: Record) -> None:
         """A wrong answer is kept for inspection next to the results."""
         if out.exists():
             d = self.cfg.out / "failed"
             d.mkdir(parents=True, exist_ok=True)
-            dest = d / f"{rec['rung']}-{rec['workload']}-w{rec['workers']}.npy"
+            dest = d / f"{rec.rung}-{rec.workload}-w{rec.workers}.npy"
             shutil.copy(out, dest)
-            rec["reason"] += f" (result kept in {dest.relative_to(self.cfg.out)})"
+            rec.reason += f" (result kept in {dest.relative_to(self.cfg.out)})"
 
     def _keep_field(self, size: dict[str, Any]) -> None:
         """The reference u(x) for the report's figure (initial and final field)."""
@@ -304,7 +290,7 @@ class Session:
 
     # ------------------------------------------------------------ prediction
     def _predict(self, workload: str, size: dict[str, Any], rung: Rung, workers: int,
-                 rec: dict[str, Any]) -> float | dict[str, Any] | None:
+                 rec: Record) -> float | Record | None:
         """Predicted seconds of the full run's timed repeats, or a finished record if
         the calibration run itself FAILED / timed out / was skipped."""
         # The budget bounds the timed repeats, the part that grows with the
@@ -326,16 +312,16 @@ class Session:
             return None                       # the calibration would be the run itself
         self.progress.note(f"  calibrating {rung.id} at {size_label(workload, cal)}")
         res, out = self._launch(workload, cal, rung, 1, 1)
-        probe = self._base_record(workload, cal, rung, workers)
+        probe = self._new_record(workload, cal, rung, workers)
         self._interpret(probe, res, out, workload, cal)
-        if probe["status"] != PASSED:
-            rec.update({k: probe[k] for k in ("status", "reason", "install", "command", "stderr_tail",
-                                              "wall_seconds", "check", "rung_record")})
-            rec["reason"] = f"calibration run at {size_label(workload, cal)}: {probe['reason']}"
+        if probe.status != PASSED:
+            rec.update(**{k: getattr(probe, k) for k in ("status", "install", "command", "stderr_tail",
+                                                         "wall_seconds", "check", "rung_record")})
+            rec.reason = f"calibration run at {size_label(workload, cal)}: {probe.reason}"
             return rec
-        self._seen.setdefault((rung.id, workload), []).append((cal, 1, probe["seconds_min"]))
-        rec["calibration"] = {"size": cal, "seconds_min": probe["seconds_min"], "wall_seconds": res.wall_seconds}
-        return reps * self._scale_time(workload, rung, cal, size, probe["seconds_min"]) / workers
+        self._seen.setdefault((rung.id, workload), []).append((cal, 1, probe.seconds_min))
+        rec.calibration = {"size": cal, "seconds_min": probe.seconds_min, "wall_seconds": res.wall_seconds}
+        return reps * self._scale_time(workload, rung, cal, size, probe.seconds_min) / workers
 
     @staticmethod
     def _scale_time(workload: str, rung: Rung, frm: dict[str, Any], to: dict[str, Any], t: float) -> float:

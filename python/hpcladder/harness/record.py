@@ -1,0 +1,129 @@
+"""The harness's result record: one measurement of one rung, workload, size
+and worker count, stated once as a dataclass.
+
+Every row of results.json ("records"), results.csv and report.md is a Record.
+session.py makes one with Record.for_run() and fills in the verdict and
+timings, report.py adds the comparisons (derive) and renders it; on disk it is
+the plain JSON object of to_dict(), read back with from_dict().  The fields,
+in the order results.json writes them:
+
+    what ran     workload, rung, title, group, n, steps, r (diffusion),
+                 N (triangles), workers, parallel
+    verdict      status (PASSED, FAILED, TIMEOUT, SKIPPED; None while it runs),
+                 check (the verification message), reason, install
+    timing       seconds (each timed repeat), seconds_min, seconds_median
+                 (scaled to the full steps if extrapolated; None unless
+                 PASSED), warmup_seconds, wall_seconds, repeats, steps_run,
+                 extrapolated_from, predicted_seconds, calibration
+    the process  command, stderr_tail, rung_record (the rung's own JSON record)
+    comparisons  talk_seconds, and (derive) speedup_vs_python, speedup_vs_c,
+                 parallel_speedup, parallel_efficiency
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from .._shared import STATUSES
+
+
+@dataclasses.dataclass(slots=True)
+class Record:
+    """One measurement (see the module docstring for the fields)."""
+    workload: str
+    rung: str
+    title: str = ""
+    group: str = ""
+    n: int | None = None
+    steps: int | None = None
+    r: float | None = None
+    N: int | None = None
+    workers: int = 1
+    parallel: bool = False
+    status: str | None = None
+    seconds_min: float | None = None
+    seconds_median: float | None = None
+    seconds: list[float] = dataclasses.field(default_factory=list)
+    warmup_seconds: float | None = None
+    wall_seconds: float | None = None
+    repeats: int | None = None
+    steps_run: int | None = None
+    extrapolated_from: int | None = None
+    talk_seconds: float | None = None
+    check: str = ""
+    reason: str = ""
+    install: str = ""
+    command: str = ""
+    stderr_tail: str = ""
+    predicted_seconds: float | None = None
+    rung_record: dict[str, Any] | None = None
+    calibration: dict[str, Any] | None = None
+    speedup_vs_python: float | None = None
+    speedup_vs_c: float | None = None
+    parallel_speedup: float | None = None
+    parallel_efficiency: float | None = None
+
+    @classmethod
+    def for_run(cls, workload: str, size: dict[str, Any], rung: Any, workers: int, r: float,
+                repeats: int) -> Record:
+        """The record of a measurement about to be made: rung (a ladder Rung)
+        on workload at size ({n, steps} or {N}) with `workers`, r and
+        `repeats` from the preset; no verdict yet."""
+        diffusion = workload == "diffusion"
+        return cls(workload=workload, rung=rung.id, title=rung.title, group=rung.group,
+                   n=size.get("n"), steps=size.get("steps"), r=r if diffusion else None, N=size.get("N"),
+                   workers=workers, parallel=rung.parallel, repeats=repeats, steps_run=size.get("steps"),
+                   talk_seconds=rung.talk_seconds(workload, size, workers))
+
+    def update(self, **changes: Any) -> None:
+        """Set several fields; a name that is not a field raises AttributeError."""
+        for k, v in changes.items():
+            setattr(self, k, v)
+
+    def size(self) -> dict[str, Any]:
+        """The problem size: {"n", "steps"} (diffusion) or {"N"} (triangles)."""
+        return {"n": self.n, "steps": self.steps} if self.workload == "diffusion" else {"N": self.N}
+
+    def size_key(self) -> tuple:
+        """(workload, n, steps, N): records of the same size compare."""
+        return (self.workload, self.n, self.steps, self.N)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of results.json (every field, in order)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Record:
+        """A record from its results.json object; fields it lacks take their
+        defaults (older files).  ValueError for a key that is not a field, a
+        missing workload or rung, or an unknown status."""
+        unknown = sorted(set(d) - FIELDS)
+        if unknown:
+            raise ValueError(f"a record has unknown field(s) {unknown}")
+        if "workload" not in d or "rung" not in d:
+            raise ValueError("a record without 'workload' or 'rung'")
+        if d.get("status") not in STATUSES + (None,):
+            raise ValueError(f"a record has status {d['status']!r} (allowed: {', '.join(STATUSES)})")
+        return cls(**d)
+
+
+FIELDS = frozenset(f.name for f in dataclasses.fields(Record))
+
+# results.csv: one row per record, these fields in this order
+# (docs/protocol.md documents each column).
+CSV_COLUMNS = [
+    "workload", "rung", "title", "n", "steps", "r", "N", "workers", "status",
+    "seconds_min", "seconds_median", "warmup_seconds", "wall_seconds", "repeats",
+    "steps_run", "extrapolated_from", "speedup_vs_python", "speedup_vs_c",
+    "parallel_speedup", "parallel_efficiency", "talk_seconds", "check", "reason", "install",
+]
+
+
+def as_records(results: dict[str, Any]) -> list[Record]:
+    """results["records"] as Record objects (dicts read from results.json are
+    converted in place); returns the list."""
+    recs = results["records"]
+    for i, rec in enumerate(recs):
+        if isinstance(rec, dict):
+            recs[i] = Record.from_dict(rec)
+    return recs
