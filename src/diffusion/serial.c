@@ -27,8 +27,8 @@ static hpl_status serial_execute(hpl_diffusion_plan *plan, double *u)
         a = b;
         b = tmp;
     }
-    if (a != u) /* odd step count: the result is in the workspace */
-        memcpy(u + 1, a + 1, (size_t)(n - 2) * sizeof(double));
+    if (steps % 2) /* odd step count: the result is in the workspace */
+        memcpy(u + 1, (double *)plan->work + 1, (size_t)(n - 2) * sizeof(double));
     return HPL_OK;
 }
 
