@@ -71,6 +71,23 @@ static void against_sine(hpl_diffusion_kernel k, int64_t n, int64_t m, int64_t s
     free(e);
 }
 
+/* Kernels whose contract is naive's arithmetic (serial, simd, openmp) must
+ * give naive's field to the bit, for any thread count. */
+static void bit_identical(hpl_diffusion_kernel k, int64_t n, int64_t steps, double r, int threads)
+{
+    if (!hpl_diffusion_kernel_available(k, NULL))
+        return;
+    double *a = malloc(sizeof(double) * n), *b = malloc(sizeof(double) * n);
+    init_rough(a, n, (unsigned)(n + steps));
+    memcpy(b, a, sizeof(double) * n);
+    run(HPL_DIFFUSION_NAIVE, n, steps, r, 1, a);
+    run(k, n, steps, r, threads, b);
+    CHECK(memcmp(a, b, sizeof(double) * n) == 0, "%s is not bit-identical to naive: n=%lld steps=%lld threads=%d",
+          hpl_diffusion_kernel_name(k), (long long)n, (long long)steps, threads);
+    free(a);
+    free(b);
+}
+
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && strcmp(argv[1], "quick") == 0;
@@ -147,6 +164,13 @@ int main(int argc, char **argv)
                           "decay vs pow, steps=%lld",
                           (long long)ss[c]);
             }
+    const hpl_diffusion_kernel same[] = {HPL_DIFFUSION_SERIAL, HPL_DIFFUSION_SIMD, HPL_DIFFUSION_OPENMP};
+    for (int i = 0; i < 3; i++)
+        for (int threads = 1; threads <= 3; threads++) {
+            bit_identical(same[i], 1001, 77, 0.3, threads);
+            bit_identical(same[i], 40003, 50, 0.1, threads);
+            bit_identical(same[i], 5, 4, 0.5, threads);
+        }
     /* naive against the sine mode too: the reference must be right */
     against_sine(HPL_DIFFUSION_NAIVE, 17, 1, 100, 0.1, 1);
     against_sine(HPL_DIFFUSION_NAIVE, 1001, 3, 2000, 0.25, 1);
