@@ -152,54 +152,79 @@ static void triangles_errors(void)
     CHECK(hpl_triangles_checksum(small, 4) == 1 * 1 + 2 * 2 + 3 * 3 + 4 * 4, "checksum");
 }
 
-/* The kernel tables: every id has a unique name that looks itself up, a
- * summary, a place for its data, and an "allowed" message that names it;
- * bad ids get NULL/""/0, never a crash. */
+/* Per-workload lookups by int id, to check them against the generic view. */
+static int lookup(hpl_workload w, const char *name, int *k)
+{
+    hpl_diffusion_kernel dk = (hpl_diffusion_kernel)-1;
+    hpl_triangles_kernel tk = (hpl_triangles_kernel)-1;
+    hpl_status s = w == HPL_WORKLOAD_DIFFUSION ? hpl_diffusion_kernel_from_name(name, &dk)
+                                               : hpl_triangles_kernel_from_name(name, &tk);
+    *k = w == HPL_WORKLOAD_DIFFUSION ? (int)dk : (int)tk;
+    return s == HPL_OK;
+}
+
+/* The kernel tables: every id has a name that looks itself up, a summary, a
+ * place for its data, a reason exactly when it is not built, and appears in
+ * the "allowed" message; the generic view (hpl_kernel_info_get) and the
+ * per-workload functions agree; bad ids and workloads are refused. */
 static void registry(void)
 {
-    CHECK(hpl_diffusion_kernel_count() == HPL_DIFFUSION_KERNEL_COUNT, "diffusion count");
-    CHECK(hpl_triangles_kernel_count() == HPL_TRIANGLES_KERNEL_COUNT, "triangles count");
-    hpl_diffusion_kernel_from_name("?", &(hpl_diffusion_kernel){0});
-    char dallowed[512];
-    snprintf(dallowed, sizeof dallowed, "%s", hpl_last_error());
-    for (int i = 0; i < HPL_DIFFUSION_KERNEL_COUNT; i++) {
-        const char *name = hpl_diffusion_kernel_name((hpl_diffusion_kernel)i);
-        hpl_diffusion_kernel k = (hpl_diffusion_kernel)-1;
-        CHECK(name != NULL && hpl_diffusion_kernel_from_name(name, &k) == HPL_OK && (int)k == i,
-              "diffusion kernel %d: name round trip", i);
-        CHECK(name != NULL && contains(dallowed, name), "diffusion kernel %s missing from '%s'", name, dallowed);
-        CHECK(hpl_diffusion_kernel_summary((hpl_diffusion_kernel)i)[0] != '\0', "diffusion kernel %d summary", i);
-        CHECK(hpl_data_name(hpl_diffusion_kernel_data((hpl_diffusion_kernel)i)) != NULL, "diffusion %d data", i);
-    }
-    hpl_triangles_kernel_from_name("?", &(hpl_triangles_kernel){0});
-    char tallowed[512];
-    snprintf(tallowed, sizeof tallowed, "%s", hpl_last_error());
-    for (int i = 0; i < HPL_TRIANGLES_KERNEL_COUNT; i++) {
-        const char *name = hpl_triangles_kernel_name((hpl_triangles_kernel)i);
-        hpl_triangles_kernel k = (hpl_triangles_kernel)-1;
-        CHECK(name != NULL && hpl_triangles_kernel_from_name(name, &k) == HPL_OK && (int)k == i,
-              "triangles kernel %d: name round trip", i);
-        CHECK(name != NULL && contains(tallowed, name), "triangles kernel %s missing from '%s'", name, tallowed);
-        CHECK(hpl_triangles_kernel_summary((hpl_triangles_kernel)i)[0] != '\0', "triangles kernel %d summary", i);
-        CHECK(hpl_data_name(hpl_triangles_kernel_data((hpl_triangles_kernel)i)) != NULL, "triangles %d data", i);
-    }
-    const int bad[] = {-1, HPL_DIFFUSION_KERNEL_COUNT, HPL_TRIANGLES_KERNEL_COUNT, 1000};
-    for (int b = 0; b < 4; b++) {
-        const char *why = NULL;
-        if (bad[b] >= HPL_DIFFUSION_KERNEL_COUNT || bad[b] < 0) {
-            CHECK(hpl_diffusion_kernel_summary((hpl_diffusion_kernel)bad[b])[0] == '\0' &&
-                      hpl_diffusion_kernel_name((hpl_diffusion_kernel)bad[b]) == NULL,
-                  "name and summary of bad diffusion id %d", bad[b]);
-            CHECK(!hpl_diffusion_kernel_available((hpl_diffusion_kernel)bad[b], &why) && why && why[0],
-                  "availability of bad diffusion id %d", bad[b]);
-            CHECK(!hpl_diffusion_kernel_threaded((hpl_diffusion_kernel)bad[b]), "threaded bad id %d", bad[b]);
-            CHECK(hpl_diffusion_kernel_detail((hpl_diffusion_kernel)bad[b])[0] == '\0', "detail bad id %d", bad[b]);
+    CHECK(hpl_kernel_count(HPL_WORKLOAD_DIFFUSION) == HPL_DIFFUSION_KERNEL_COUNT &&
+              hpl_diffusion_kernel_count() == HPL_DIFFUSION_KERNEL_COUNT,
+          "diffusion count");
+    CHECK(hpl_kernel_count(HPL_WORKLOAD_TRIANGLES) == HPL_TRIANGLES_KERNEL_COUNT &&
+              hpl_triangles_kernel_count() == HPL_TRIANGLES_KERNEL_COUNT,
+          "triangles count");
+    for (int w = 0; w < HPL_WORKLOAD_COUNT; w++) {
+        int k = 0;
+        CHECK(!lookup((hpl_workload)w, "no-such-kernel", &k), "%s: unknown name accepted", hpl_workload_name(w));
+        char allowed[512];
+        snprintf(allowed, sizeof allowed, "%s", hpl_last_error());
+        hpl_kernel_info ki;
+        for (int i = 0; i < hpl_kernel_count((hpl_workload)w); i++) {
+            CHECK(hpl_kernel_info_get((hpl_workload)w, i, &ki) == HPL_OK, "%s kernel %d: info", hpl_workload_name(w),
+                  i);
+            CHECK(lookup((hpl_workload)w, ki.name, &k) && k == i, "%s kernel %d (%s): name round trip",
+                  hpl_workload_name(w), i, ki.name);
+            CHECK(contains(allowed, ki.name), "%s kernel %s missing from '%s'", hpl_workload_name(w), ki.name,
+                  allowed);
+            CHECK(ki.summary[0] != '\0' && hpl_data_name(ki.data) != NULL && (ki.built ? !ki.why[0] : ki.why[0] != 0),
+                  "%s kernel %s: summary, data, why", hpl_workload_name(w), ki.name);
+            const char *why = NULL;
+            int same = w == HPL_WORKLOAD_DIFFUSION
+                           ? ki.built == hpl_diffusion_kernel_available((hpl_diffusion_kernel)i, &why) &&
+                                 ki.threaded == hpl_diffusion_kernel_threaded((hpl_diffusion_kernel)i) &&
+                                 ki.data == hpl_diffusion_kernel_data((hpl_diffusion_kernel)i) &&
+                                 !strcmp(ki.summary, hpl_diffusion_kernel_summary((hpl_diffusion_kernel)i)) &&
+                                 !strcmp(ki.detail, hpl_diffusion_kernel_detail((hpl_diffusion_kernel)i))
+                           : ki.built == hpl_triangles_kernel_available((hpl_triangles_kernel)i, &why) &&
+                                 ki.threaded == hpl_triangles_kernel_threaded((hpl_triangles_kernel)i) &&
+                                 ki.data == hpl_triangles_kernel_data((hpl_triangles_kernel)i) &&
+                                 !strcmp(ki.summary, hpl_triangles_kernel_summary((hpl_triangles_kernel)i));
+            CHECK(same && why != NULL && !strcmp(why, ki.why), "%s kernel %s: generic and per-workload views differ",
+                  hpl_workload_name(w), ki.name);
         }
-        if (bad[b] >= HPL_TRIANGLES_KERNEL_COUNT || bad[b] < 0)
-            CHECK(hpl_triangles_kernel_name((hpl_triangles_kernel)bad[b]) == NULL &&
-                      !hpl_triangles_kernel_available((hpl_triangles_kernel)bad[b], NULL),
-                  "bad triangles id %d", bad[b]);
+        const int n = hpl_kernel_count((hpl_workload)w), bad[] = {-1, n, 1000};
+        for (int b = 0; b < 3; b++)
+            CHECK(hpl_kernel_info_get((hpl_workload)w, bad[b], &ki) == HPL_EINVAL &&
+                      contains(hpl_last_error(), "is not a"),
+                  "%s: bad id %d", hpl_workload_name(w), bad[b]);
+        CHECK(hpl_kernel_info_get((hpl_workload)w, 0, NULL) == HPL_EINVAL, "NULL info");
     }
+    hpl_kernel_info ki;
+    CHECK(hpl_kernel_info_get(HPL_WORKLOAD_COUNT, 0, &ki) == HPL_EINVAL && hpl_kernel_count(HPL_WORKLOAD_COUNT) == 0 &&
+              hpl_workload_name(HPL_WORKLOAD_COUNT) == NULL,
+          "bad workload");
+    const char *why = NULL;
+    CHECK(hpl_diffusion_kernel_name((hpl_diffusion_kernel)-1) == NULL &&
+              hpl_diffusion_kernel_summary((hpl_diffusion_kernel)99)[0] == '\0' &&
+              !hpl_diffusion_kernel_threaded((hpl_diffusion_kernel)99) &&
+              hpl_diffusion_kernel_detail((hpl_diffusion_kernel)99)[0] == '\0' &&
+              !hpl_diffusion_kernel_available((hpl_diffusion_kernel)99, &why) && why && why[0],
+          "bad diffusion id");
+    CHECK(hpl_triangles_kernel_name((hpl_triangles_kernel)99) == NULL &&
+              !hpl_triangles_kernel_available((hpl_triangles_kernel)-1, NULL),
+          "bad triangles id");
     CHECK(hpl_data_name((hpl_data)7) == NULL && strcmp(hpl_data_name(HPL_DATA_HOST), "host") == 0, "data names");
 }
 

@@ -45,6 +45,35 @@ typedef enum hpl_data {
  * NULL for a value that is not one. */
 HPL_API const char *hpl_data_name(hpl_data d);
 
+/* The workloads, for the generic view of the kernel tables below. */
+typedef enum hpl_workload {
+    HPL_WORKLOAD_DIFFUSION = 0,
+    HPL_WORKLOAD_TRIANGLES = 1,
+    HPL_WORKLOAD_COUNT = 2
+} hpl_workload;
+
+/* One row of a workload's kernel table, as this build has it. */
+typedef struct hpl_kernel_info {
+    const char *name;    /* canonical name: CLI value, rung id suffix */
+    const char *summary; /* one line: what the kernel does */
+    int threaded;        /* 1 if it uses a threads parameter */
+    hpl_data data;       /* where its data lives while it runs */
+    int built;           /* 1 if this library has it */
+    const char *why;     /* why it is not built ("" if it is) */
+    const char *detail;  /* how it runs on this machine, e.g. the SIMD path ("" if nothing to say) */
+} hpl_kernel_info;
+
+/* "diffusion", "triangles", or NULL for a value that is not a workload. */
+HPL_API const char *hpl_workload_name(hpl_workload w);
+
+/* Number of kernel ids of workload w (built or not); 0 for a bad w. */
+HPL_API int hpl_kernel_count(hpl_workload w);
+
+/* Row k of workload w's kernel table into *info (pointers into the library,
+ * valid while it is loaded).  HPL_EINVAL for a bad w, k or NULL info.  The
+ * per-workload functions (hpl_diffusion_kernel_name, ...) give the same. */
+HPL_API hpl_status hpl_kernel_info_get(hpl_workload w, int k, hpl_kernel_info *info);
+
 /* Short upper-case name of a status ("OK", "EINVAL", ...); never NULL. */
 HPL_API const char *hpl_status_name(hpl_status s);
 

@@ -43,7 +43,8 @@ extern "C" {
     X(TILED, "tiled", tiled, 0, HOST, "temporal blocking in cache: lane-folded tiles, many steps per sweep") \
     X(TILED_OPENMP, "tiled-openmp", tiled_openmp, 1, HOST, "the tiled kernel's tiles over OpenMP threads")  \
     X(SPECTRAL, "spectral", spectral, 0, HOST, "the exact solution of the discrete problem by FFTW, O(n log n)") \
-    X(OPENMP, "openmp", openmp, 1, HOST, "the serial loop over OpenMP threads: one barrier every step")
+    X(OPENMP, "openmp", openmp, 1, HOST, "the serial loop over OpenMP threads: one barrier every step") \
+    /* new kernels are appended above this line */
 
 typedef enum hpl_diffusion_kernel {
 #define HPL_DIFFUSION_ENUM_(ID, ...) HPL_DIFFUSION_##ID,

@@ -23,7 +23,8 @@ extern "C" {
     X(BRUTE, "brute", brute, 0, HOST, "the talk's double loop over a, b < p/2 for every p")                  \
     X(DIRECT, "direct", direct, 0, HOST, "solve for b given p and a: O(p) per p")                            \
     X(EUCLID, "euclid", euclid, 0, HOST, "Euclid's primitive triples and all their multiples")               \
-    X(OPENMP, "openmp", openmp, 1, HOST, "the euclid kernel over OpenMP threads")
+    X(OPENMP, "openmp", openmp, 1, HOST, "the euclid kernel over OpenMP threads") \
+    /* new kernels are appended above this line */
 
 typedef enum hpl_triangles_kernel {
 #define HPL_TRIANGLES_ENUM_(ID, ...) HPL_TRIANGLES_##ID,

@@ -60,38 +60,18 @@ static int parse_r(const char *s, double *out)
     return 0;
 }
 
-/* int-typed views of the per-workload lookups (cli.h) */
-static const char *d_name(int k) { return hpl_diffusion_kernel_name((hpl_diffusion_kernel)k); }
-static const char *d_summary(int k) { return hpl_diffusion_kernel_summary((hpl_diffusion_kernel)k); }
-static int d_threaded(int k) { return hpl_diffusion_kernel_threaded((hpl_diffusion_kernel)k); }
-static hpl_data d_data(int k) { return hpl_diffusion_kernel_data((hpl_diffusion_kernel)k); }
-static int d_available(int k, const char **w) { return hpl_diffusion_kernel_available((hpl_diffusion_kernel)k, w); }
-static const char *d_detail(int k) { return hpl_diffusion_kernel_detail((hpl_diffusion_kernel)k); }
-static const char *t_name(int k) { return hpl_triangles_kernel_name((hpl_triangles_kernel)k); }
-static const char *t_summary(int k) { return hpl_triangles_kernel_summary((hpl_triangles_kernel)k); }
-static int t_threaded(int k) { return hpl_triangles_kernel_threaded((hpl_triangles_kernel)k); }
-static hpl_data t_data(int k) { return hpl_triangles_kernel_data((hpl_triangles_kernel)k); }
-static int t_available(int k, const char **w) { return hpl_triangles_kernel_available((hpl_triangles_kernel)k, w); }
-static const char *t_detail(int k) { return (void)k, ""; }
-
-const cli_kernels cli_diffusion_kernels = {"diffusion", hpl_diffusion_kernel_count, d_name, d_summary, d_threaded,
-                                           d_data, d_available, d_detail};
-const cli_kernels cli_triangles_kernels = {"triangles", hpl_triangles_kernel_count, t_name, t_summary, t_threaded,
-                                           t_data, t_available, t_detail};
-
 /* "  --kernel K     a|b|c (default d)" and one line per kernel, from the
  * library's kernel table, so that --help never lists a stale set. */
-static void help_kernels(FILE *f, const cli_kernels *ks, int dflt)
+static void help_kernels(FILE *f, hpl_workload w, int dflt)
 {
+    hpl_kernel_info ki;
     fprintf(f, "  --kernel K     ");
-    for (int k = 0; k < ks->count(); k++)
-        fprintf(f, "%s%s", k ? "|" : "", ks->name(k));
-    fprintf(f, " (default %s)\n", ks->name(dflt));
-    for (int k = 0; k < ks->count(); k++) {
-        const char *why;
-        int built = ks->available(k, &why);
-        fprintf(f, "                   %-13s %s%s\n", ks->name(k), ks->summary(k), built ? "" : " [not built]");
-    }
+    for (int k = 0; hpl_kernel_info_get(w, k, &ki) == HPL_OK; k++)
+        fprintf(f, "%s%s", k ? "|" : "", ki.name);
+    hpl_kernel_info_get(w, dflt, &ki);
+    fprintf(f, " (default %s)\n", ki.name);
+    for (int k = 0; hpl_kernel_info_get(w, k, &ki) == HPL_OK; k++)
+        fprintf(f, "                   %-13s %s%s\n", ki.name, ki.summary, ki.built ? "" : " [not built]");
 }
 
 static void help_overview(FILE *f)
@@ -108,7 +88,7 @@ static void help_overview(FILE *f)
 static void help_diffusion(FILE *f)
 {
     fprintf(f, "diffusion: u[i] += r*(u[i+1] - 2u[i] + u[i-1]) for 0 < i < n-1, `steps` times; u[0], u[n-1] fixed.\n");
-    help_kernels(f, &cli_diffusion_kernels, HPL_DIFFUSION_SERIAL);
+    help_kernels(f, HPL_WORKLOAD_DIFFUSION, HPL_DIFFUSION_SERIAL);
     fprintf(f, "  --n N          points including both ends, N >= 3 (default 100000)\n"
                "  --steps S      time steps, S >= 0 (default 2000; the talk also used 50000)\n"
                "  --r R          kappa*dt/dx^2 in (0, 0.5] (default 0.1); above 0.5 the scheme is unstable\n"
@@ -121,7 +101,7 @@ static void help_diffusion(FILE *f)
 static void help_triangles(FILE *f)
 {
     fprintf(f, "triangles: counts[p] for every perimeter p < N of right triangles a <= b < c, a+b+c = p; best p.\n");
-    help_kernels(f, &cli_triangles_kernels, HPL_TRIANGLES_EUCLID);
+    help_kernels(f, HPL_WORKLOAD_TRIANGLES, HPL_TRIANGLES_EUCLID);
     fprintf(f, "  --N N          count perimeters p < N, 1 <= N <= 4e9 (default 1000; 1e7 style accepted)\n"
                "  --counts PATH  write counts[0..N-1] as a uint32 .npy file\n\n");
 }

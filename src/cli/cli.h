@@ -36,20 +36,6 @@ typedef struct cli_options {
     int quiet;
 } cli_options;
 
-/* A workload's kernel table seen through int ids, so that --help and --list
- * walk both workloads with one piece of code (args.c). */
-typedef struct cli_kernels {
-    const char *workload;
-    int (*count)(void);
-    const char *(*name)(int);
-    const char *(*summary)(int);
-    int (*threaded)(int);
-    hpl_data (*data)(int);
-    int (*available)(int, const char **why);
-    const char *(*detail)(int); /* how it runs here, "" if nothing to say */
-} cli_kernels;
-extern const cli_kernels cli_diffusion_kernels, cli_triangles_kernels;
-
 /* Parse argv into *o.  On a usage error prints one message naming the
  * option and what it accepts to stderr and returns EXIT_USAGE; else 0. */
 int cli_parse(int argc, char **argv, cli_options *o);

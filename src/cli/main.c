@@ -414,41 +414,41 @@ done:
 
 /* One workload's kernel table, for --list: readable, or as a JSON array of
  * {"id", "name", "summary", "threaded", "data", "built", "why", "detail"}. */
-static void list_workload(const cli_kernels *ks, int json)
+static void list_workload(hpl_workload w, int json)
 {
-    printf(json ? "\"%s\": [" : "%s kernels:\n", ks->workload);
-    for (int k = 0; k < ks->count(); k++) {
-        const char *why, *detail = ks->detail(k);
-        int built = ks->available(k, &why);
+    hpl_kernel_info ki;
+    printf(json ? "\"%s\": [" : "%s kernels:\n", hpl_workload_name(w));
+    for (int k = 0; hpl_kernel_info_get(w, k, &ki) == HPL_OK; k++) {
         if (!json) {
-            printf("  %-13s %s%s%s%s\n", ks->name(k), built ? "built" : "not built: ", built ? "" : why,
-                   built && *detail ? ", " : "", built ? detail : "");
+            printf("  %-13s %s%s%s%s\n", ki.name, ki.built ? "built" : "not built: ", ki.why,
+                   *ki.detail ? ", " : "", ki.detail);
             continue;
         }
         printf("%s{\"id\": %d, \"name\": ", k ? ", " : "", k);
-        json_string(stdout, ks->name(k));
+        json_string(stdout, ki.name);
         printf(", \"summary\": ");
-        json_string(stdout, ks->summary(k));
-        printf(", \"threaded\": %s, \"data\": \"%s\", \"built\": %s, \"why\": ", ks->threaded(k) ? "true" : "false",
-               hpl_data_name(ks->data(k)), built ? "true" : "false");
-        json_string(stdout, why);
+        json_string(stdout, ki.summary);
+        printf(", \"threaded\": %s, \"data\": \"%s\", \"built\": %s, \"why\": ", ki.threaded ? "true" : "false",
+               hpl_data_name(ki.data), ki.built ? "true" : "false");
+        json_string(stdout, ki.why);
         printf(", \"detail\": ");
-        json_string(stdout, detail);
+        json_string(stdout, ki.detail);
         printf("}");
     }
     if (json)
         fputs("]", stdout);
 }
 
-/* --list [--json]: both kernel tables. */
+/* --list [--json]: every workload's kernel table. */
 static void list_kernels(int json)
 {
     if (json)
         fputs("{", stdout);
-    list_workload(&cli_diffusion_kernels, json);
-    if (json)
-        fputs(", ", stdout);
-    list_workload(&cli_triangles_kernels, json);
+    for (int w = 0; w < HPL_WORKLOAD_COUNT; w++) {
+        if (json && w)
+            fputs(", ", stdout);
+        list_workload((hpl_workload)w, json);
+    }
     if (json)
         fputs("}\n", stdout);
 }

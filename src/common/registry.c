@@ -56,3 +56,44 @@ hpl_status hpl_registry_backend(const hpl_registry *r, int k, const void **backe
     *backend = r->rows[k].backend;
     return HPL_OK;
 }
+
+/* ---- the generic public view (common.h) ---------------------------------- */
+
+static const hpl_registry *registry_of(hpl_workload w)
+{
+    return w == HPL_WORKLOAD_DIFFUSION ? &hpl_diffusion_registry
+           : w == HPL_WORKLOAD_TRIANGLES ? &hpl_triangles_registry
+                                         : NULL;
+}
+
+const char *hpl_workload_name(hpl_workload w)
+{
+    const hpl_registry *r = registry_of(w);
+    return r ? r->workload : NULL;
+}
+
+int hpl_kernel_count(hpl_workload w)
+{
+    const hpl_registry *r = registry_of(w);
+    return r ? r->count : 0;
+}
+
+hpl_status hpl_kernel_info_get(hpl_workload w, int k, hpl_kernel_info *info)
+{
+    const hpl_registry *r = registry_of(w);
+    if (r == NULL)
+        return hpl_fail(HPL_EINVAL, "workload %d is not a workload (0..%d)", (int)w, HPL_WORKLOAD_COUNT - 1);
+    const hpl_kernel_row *row = hpl_registry_row(r, k);
+    if (row == NULL)
+        return hpl_fail(HPL_EINVAL, "kernel id %d is not a %s kernel (0..%d)", k, r->workload, r->count - 1);
+    if (info == NULL)
+        return hpl_fail(HPL_EINVAL, "info must not be NULL");
+    info->name = row->name;
+    info->summary = row->summary;
+    info->threaded = row->threaded;
+    info->data = row->data;
+    info->built = hpl_registry_available(r, k, &info->why);
+    info->detail = info->built && r->detail ? r->detail(k) : "";
+    hpl_clear_error();
+    return HPL_OK;
+}

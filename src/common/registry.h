@@ -32,7 +32,12 @@ typedef struct hpl_registry {
     const char *workload; /* "diffusion", "triangles": for messages */
     int count;
     const hpl_kernel_row *rows; /* rows[k] is kernel id k */
+    /* how built kernel k runs here ("" if nothing to say); may be NULL */
+    const char *(*detail)(int k);
 } hpl_registry;
+
+/* The two registries, defined by their drivers (plan.c, count.c). */
+extern HPL_INTERNAL const hpl_registry hpl_diffusion_registry, hpl_triangles_registry;
 
 /* One row of a workload's table X(ID, "name", file, threaded, DATA, "summary"),
  * for a workload whose backends are hpl_<workload>_<file>. */

@@ -12,14 +12,19 @@
 #define HPL_DIFFUSION_ROW_(...) HPL_REGISTRY_ROW(diffusion, __VA_ARGS__)
 static const hpl_kernel_row rows[] = {HPL_DIFFUSION_KERNELS(HPL_DIFFUSION_ROW_)};
 #undef HPL_DIFFUSION_ROW_
-static const hpl_registry registry = {"diffusion", HPL_DIFFUSION_KERNEL_COUNT, rows};
+/* how kernel k runs here (its backend's detail hook) */
+static const char *detail_of(int k)
+{
+    const hpl_diffusion_backend *b = rows[k].backend;
+    return b != NULL && b->detail != NULL ? b->detail() : "";
+}
+const hpl_registry hpl_diffusion_registry = {"diffusion", HPL_DIFFUSION_KERNEL_COUNT, rows, detail_of};
 
-HPL_REGISTRY_API(diffusion, registry)
+HPL_REGISTRY_API(diffusion, hpl_diffusion_registry)
 
 const char *hpl_diffusion_kernel_detail(hpl_diffusion_kernel k)
 {
-    const hpl_diffusion_backend *b = hpl_diffusion_kernel_available(k, NULL) ? rows[k].backend : NULL;
-    return b != NULL && b->detail != NULL ? b->detail() : "";
+    return hpl_diffusion_kernel_available(k, NULL) ? detail_of((int)k) : "";
 }
 
 static hpl_status validate_params(const hpl_diffusion_params *p)
@@ -54,7 +59,7 @@ hpl_status hpl_diffusion_plan_create(hpl_diffusion_kernel k, const hpl_diffusion
         return hpl_fail(HPL_EINVAL, "plan pointer must not be NULL");
     *plan = NULL;
     const void *backend;
-    hpl_status s = hpl_registry_backend(&registry, (int)k, &backend);
+    hpl_status s = hpl_registry_backend(&hpl_diffusion_registry, (int)k, &backend);
     if (s != HPL_OK)
         return s;
     s = validate_params(params);

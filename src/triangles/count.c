@@ -9,15 +9,15 @@
 #define HPL_TRIANGLES_ROW_(...) HPL_REGISTRY_ROW(triangles, __VA_ARGS__)
 static const hpl_kernel_row rows[] = {HPL_TRIANGLES_KERNELS(HPL_TRIANGLES_ROW_)};
 #undef HPL_TRIANGLES_ROW_
-static const hpl_registry registry = {"triangles", HPL_TRIANGLES_KERNEL_COUNT, rows};
+const hpl_registry hpl_triangles_registry = {"triangles", HPL_TRIANGLES_KERNEL_COUNT, rows, NULL};
 
-HPL_REGISTRY_API(triangles, registry)
+HPL_REGISTRY_API(triangles, hpl_triangles_registry)
 
 hpl_status hpl_triangles_count(hpl_triangles_kernel k, int64_t N, int threads, uint32_t *counts,
                                int64_t *best_p, uint32_t *best_count)
 {
     const void *backend;
-    hpl_status s = hpl_registry_backend(&registry, (int)k, &backend);
+    hpl_status s = hpl_registry_backend(&hpl_triangles_registry, (int)k, &backend);
     if (s != HPL_OK)
         return s;
     if (N < HPL_TRIANGLES_N_MIN || N > HPL_TRIANGLES_N_MAX)
