@@ -21,6 +21,18 @@ from pathlib import Path
 WORKLOAD_CHOICES = ("diffusion", "triangles", "all")
 
 
+def _kernel_help(workload: str, default: str) -> str:
+    """--kernel help for `solve`: the kernels of the library's table (never a
+    list of our own); a library that cannot be loaded gives the short form,
+    and `solve` itself then reports why."""
+    try:
+        from . import api
+        names = ", ".join(k.name if k.built else f"{k.name} (not built)" for k in api.kernel_table(workload))
+    except Exception:                          # library missing: help must still work
+        return f"C kernel (default {default}; hpcladder-c --list shows them)"
+    return f"C kernel: {names} (default {default})"
+
+
 def _positive_int(s: str) -> int:
     try:
         v = int(float(s)) if "e" in s.lower() else int(s)   # accept 1e5 like the talk writes it
@@ -114,11 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--n", type=_positive_int, default=100000, help="grid points (default 1e5)")
     d.add_argument("--steps", type=_positive_int, default=2000, help="time steps (default 2000)")
     d.add_argument("--r", type=float, default=0.1, help="r = kappa*dt/dx^2 in (0, 0.5] (default 0.1)")
-    d.add_argument("--kernel", default="serial", help="C kernel (default serial; `hpcladder list` shows them)")
+    d.add_argument("--kernel", default="serial", help=_kernel_help("diffusion", "serial"))
     d.add_argument("--threads", type=_positive_int, default=1, help="threads for threaded kernels")
     t = ssub.add_parser("triangles", help="right triangles by perimeter p < N (Project Euler 39)")
     t.add_argument("--N", type=_positive_int, default=1000, help="count perimeters p < N (default 1000)")
-    t.add_argument("--kernel", default="euclid", help="C kernel (default euclid)")
+    t.add_argument("--kernel", default="euclid", help=_kernel_help("triangles", "euclid"))
     t.add_argument("--threads", type=_positive_int, default=1, help="threads for threaded kernels")
 
     rep = sub.add_parser("report", help="re-render table, report.md and plots from DIR/results.json",

@@ -453,6 +453,20 @@ def test_bad_input_exits_2_and_writes_nothing(argv, words, tmp_path, capsys, mon
     assert not out.exists() and not (tmp_path / "results").exists()
 
 
+@pytest.mark.parametrize("workload", ["diffusion", "triangles"])
+def test_solve_help_lists_the_library_kernels(workload, capsys):
+    """`hpcladder solve W --help` names every kernel of the library's table."""
+    from hpcladder import api
+    with pytest.raises(SystemExit) as e:
+        cli.main(["solve", workload, "--help"])
+    assert e.value.code == 0
+    out = "".join(capsys.readouterr().out.split())   # argparse wraps lines, also at hyphens
+    names = [k.name for k in api.kernel_table(workload)]
+    assert len(names) >= 4
+    for name in names:
+        assert name in out, (name, out)
+
+
 def test_bad_ladder_names_the_key(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text('[[rungs]]\nid = "x"\nworkloads = ["heat"]\ncommand = "{python} x.py {args}"\n')
