@@ -326,6 +326,34 @@ done:
     return rc;
 }
 
+/* What a triangles run prints: one JSON object or the readable summary. */
+static void print_triangles(const cli_options *o, const timing *t, const uint32_t *counts, int64_t best_p,
+                            uint32_t best_count, const check_result *checks, int nc, int passed)
+{
+    uint64_t checksum = hpl_triangles_checksum(counts, o->N), total = 0;
+    for (int64_t p = 0; p < o->N; p++)
+        total += counts[p];
+    const char *kname = hpl_triangles_kernel_name(o->tkernel);
+    int threads = hpl_triangles_kernel_threaded(o->tkernel) ? o->threads : 1;
+    if (o->json) {
+        printf("{\"workload\": \"triangles\", \"kernel\": \"%s\", \"N\": %lld, \"threads\": %d, ", kname,
+               (long long)o->N, threads);
+        json_common(stdout, t, o->repeats);
+        printf(", \"best_p\": %lld, \"best_count\": %u, \"checksum\": %llu, \"total\": %llu", (long long)best_p,
+               best_count, (unsigned long long)checksum, (unsigned long long)total);
+        json_checks(stdout, checks, nc, passed);
+    } else {
+        printf("triangles  kernel=%s  N=%lld threads=%d\n", kname, (long long)o->N, threads);
+        printf("time       min %.6f s  median %.6f s  over %d repeats\n", t->min, t->median, o->repeats);
+        printf("result     best p %lld with %u triangles; %llu triangles in all; checksum %llu\n", (long long)best_p,
+               best_count, (unsigned long long)total, (unsigned long long)checksum);
+        print_checks(checks, nc);
+        if (o->counts_path)
+            printf("wrote      %s\n", o->counts_path);
+        printf("VERDICT: %s\n", passed ? "PASSED" : "FAILED");
+    }
+}
+
 static int run_triangles(cli_options *o)
 {
     char err[ERRLEN] = "";
@@ -372,10 +400,6 @@ static int run_triangles(cli_options *o)
     }
     if (fault_injected())
         counts[o->N - 1] += 1;
-    uint64_t checksum = hpl_triangles_checksum(counts, o->N), total = 0;
-    for (int64_t p = 0; p < o->N; p++)
-        total += counts[p];
-
     check_result checks[MAX_CHECKS];
     int nc = verify_triangles(o, counts, checks, err, sizeof err);
     if (nc < 0) {
@@ -387,24 +411,7 @@ static int run_triangles(cli_options *o)
         fprintf(stderr, "hpcladder-c: %s\n", err);
         goto done;
     }
-    int threads = hpl_triangles_kernel_threaded(o->tkernel) ? o->threads : 1;
-    if (o->json) {
-        printf("{\"workload\": \"triangles\", \"kernel\": \"%s\", \"N\": %lld, \"threads\": %d, ", kname,
-               (long long)o->N, threads);
-        json_common(stdout, &t, o->repeats);
-        printf(", \"best_p\": %lld, \"best_count\": %u, \"checksum\": %llu, \"total\": %llu", (long long)best_p,
-               best_count, (unsigned long long)checksum, (unsigned long long)total);
-        json_checks(stdout, checks, nc, passed);
-    } else {
-        printf("triangles  kernel=%s  N=%lld threads=%d\n", kname, (long long)o->N, threads);
-        printf("time       min %.6f s  median %.6f s  over %d repeats\n", t.min, t.median, o->repeats);
-        printf("result     best p %lld with %u triangles; %llu triangles in all; checksum %llu\n", (long long)best_p,
-               best_count, (unsigned long long)total, (unsigned long long)checksum);
-        print_checks(checks, nc);
-        if (o->counts_path)
-            printf("wrote      %s\n", o->counts_path);
-        printf("VERDICT: %s\n", passed ? "PASSED" : "FAILED");
-    }
+    print_triangles(o, &t, counts, best_p, best_count, checks, nc, passed);
     rc = passed ? EXIT_PASSED : EXIT_VERIFY_FAILED;
 done:
     free(counts);
