@@ -9,9 +9,11 @@
  * ignored.  .detail reports the path a plan created now would use. */
 #include "stencil.h"
 
+#include <stdlib.h>
+
 typedef struct simd_work {
-    int isa;   /* path chosen at create */
-    double *b; /* second array, n doubles */
+    const hpl_stencil_ops *ops; /* path chosen at create */
+    double *b;                  /* second array, n doubles */
 } simd_work;
 
 static hpl_status simd_create(hpl_diffusion_plan *plan)
@@ -25,7 +27,7 @@ static hpl_status simd_create(hpl_diffusion_plan *plan)
         return hpl_fail(HPL_ENOMEM, "out of memory: simd needs a second array of n = %lld doubles",
                         (long long)plan->p.n);
     }
-    w->isa = hpl_stencil_isa();
+    w->ops = hpl_stencil_pick();
     plan->work = w;
     return HPL_OK;
 }
@@ -33,7 +35,7 @@ static hpl_status simd_create(hpl_diffusion_plan *plan)
 static hpl_status simd_execute(hpl_diffusion_plan *plan, double *u)
 {
     simd_work *w = plan->work;
-    hpl_stencil_steps(w->isa, u, w->b, plan->p.n, plan->p.r, plan->p.steps);
+    hpl_stencil_steps(w->ops, u, w->b, plan->p.n, plan->p.r, plan->p.steps);
     return HPL_OK;
 }
 
@@ -44,11 +46,9 @@ static void simd_destroy(hpl_diffusion_plan *plan)
     free(w);
 }
 
-static const char *simd_detail(void) { return hpl_stencil_isa_name(hpl_stencil_isa()); }
-
 const hpl_diffusion_backend hpl_diffusion_simd = {
     .create = simd_create,
     .execute = simd_execute,
     .destroy = simd_destroy,
-    .detail = simd_detail,
+    .detail = hpl_stencil_detail,
 };

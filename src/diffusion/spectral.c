@@ -13,17 +13,17 @@
  *
  * How the DST-I is computed.  FFTW's own DST-I (FFTW_RODFT00) pads even
  * sizes into a real-to-halfcomplex transform of 2(n-1) that has no SIMD
- * codelets; it took 13-24 ms for n = 1e5 on a Zen 3 core.  The same DST-I is
- * the imaginary part of the DFT of the odd extension
+ * codelets.  The same DST-I is the imaginary part of the DFT of the odd
+ * extension
  *     x = [0, v_1 .. v_{n-2}, 0, -v_{n-2} .. -v_1]     (length 2m, m = n-1),
- * and FFTW's r2c/c2r pair of length 2m runs on its SIMD complex codelets
- * (3.8-4 ms each for the same size).  Multiplying the half spectrum by the real,
- * even factors f_k and transforming back with c2r is exactly
- * RODFT00(f .* RODFT00(v)), so the kernel does: line subtraction and odd
- * extension, r2c, multiply, c2r, add the line back.  u[0], u[n-1] are never
- * written.  The cost is two real FFTs of length 2(n-1): it depends on the
- * prime factors of n-1 (FFTW uses Rader's algorithm for large primes), not on
- * the number of steps.
+ * and FFTW's r2c/c2r pair of length 2m runs on its SIMD complex codelets,
+ * several times faster (docs/spectral.md, section 7, has the figures).
+ * Multiplying the half spectrum by the real, even factors f_k and
+ * transforming back with c2r is exactly RODFT00(f .* RODFT00(v)), so the
+ * kernel does: line subtraction and odd extension, r2c, multiply, c2r, add
+ * the line back.  u[0], u[n-1] are never written.  The cost is two real
+ * FFTs of length 2(n-1): it depends on the prime factors of n-1 (FFTW uses
+ * Rader's algorithm for large primes), not on the number of steps.
  *
  * Factors.  f_k = lambda_k^T / (2m) (the r2c/c2r pair is unnormalised by
  * 2m) is computed in create as sign * exp(T * log|lambda_k|) / (2m), with
@@ -36,14 +36,16 @@
  *
  * Options, read from the environment when a plan is created:
  *   HPCLADDER_FFTW_PLANNER = estimate (default) | measure | patient |
- *       exhaustive: FFTW's planner rigour.  estimate plans in milliseconds;
- *       measure times candidate algorithms (tens of seconds for n = 1e5,
- *       far longer for 1e7) and may find a faster plan.  Any other value is EINVAL.
+ *       exhaustive: FFTW's planner rigour.  estimate plans from FFTW's
+ *       cost model without running anything; measure and beyond time
+ *       candidate algorithms, which can take far longer than a solve
+ *       (docs/spectral.md), and may find a faster plan.  Any other value is
+ *       EINVAL.
  *   HPCLADDER_FFTW_WISDOM = path: import FFTW wisdom from this file before
  *       planning (a missing or unreadable file is ignored) and export the
  *       accumulated wisdom to it after planning (a failed write is ignored:
- *       the plan itself is good).  With wisdom a measured plan costs
- *       milliseconds the second time.
+ *       the plan itself is good).  With wisdom a measured plan is not
+ *       measured again.
  * FFTW's planner is not thread-safe: creating and destroying FFTW plans is
  * serialised by a mutex here (other FFTW users in the same process are not
  * covered).  Executing different plans concurrently is safe; one

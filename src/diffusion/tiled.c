@@ -24,16 +24,7 @@
 
 static hpl_status tiled_create(hpl_diffusion_plan *plan)
 {
-    hpl_fold *f = calloc(1, sizeof *f);
-    if (f == NULL)
-        return hpl_fail(HPL_ENOMEM, "out of memory allocating the tiled plan");
-    if (hpl_fold_create(f, plan->p.n, hpl_stencil_isa(), TILED_PERIOD, TILED_TILE_ROWS, 1) != HPL_OK) {
-        free(f);
-        return hpl_fail(HPL_ENOMEM, "out of memory: tiled needs about 3 arrays of n = %lld doubles",
-                        (long long)plan->p.n);
-    }
-    plan->work = f;
-    return HPL_OK;
+    return hpl_fold_create(plan, "tiled", TILED_PERIOD, TILED_TILE_ROWS, 1);
 }
 
 static hpl_status tiled_execute(hpl_diffusion_plan *plan, double *u)
@@ -52,21 +43,15 @@ static hpl_status tiled_execute(hpl_diffusion_plan *plan, double *u)
         hpl_fold_end(f, f->F[cur], u);
     }
     /* what the fold did not take: fewer than K steps, or all of them */
-    hpl_stencil_steps(f->isa, u, f->F[0], f->n, plan->p.r, left);
+    hpl_stencil_steps(f->ops, u, f->F[0], f->n, plan->p.r, left);
     return HPL_OK;
 }
 
-static void tiled_destroy(hpl_diffusion_plan *plan)
-{
-    hpl_fold_destroy(plan->work);
-    free(plan->work);
-}
-
-static const char *tiled_detail(void) { return hpl_stencil_isa_name(hpl_stencil_isa()); }
+static void tiled_destroy(hpl_diffusion_plan *plan) { hpl_fold_destroy(plan->work); }
 
 const hpl_diffusion_backend hpl_diffusion_tiled = {
     .create = tiled_create,
     .execute = tiled_execute,
     .destroy = tiled_destroy,
-    .detail = tiled_detail,
+    .detail = hpl_stencil_detail,
 };

@@ -18,16 +18,10 @@
 
 static hpl_status tiled_openmp_create(hpl_diffusion_plan *plan)
 {
-    hpl_fold *f = calloc(1, sizeof *f);
-    if (f == NULL)
-        return hpl_fail(HPL_ENOMEM, "out of memory allocating the tiled-openmp plan");
-    if (hpl_fold_create(f, plan->p.n, hpl_stencil_isa(), TILED_OPENMP_PERIOD, TILED_OPENMP_TILE_ROWS,
-                        plan->p.threads) != HPL_OK) {
-        free(f);
-        return hpl_fail(HPL_ENOMEM, "out of memory: tiled-openmp needs about 3 arrays of n = %lld doubles",
-                        (long long)plan->p.n);
-    }
-    plan->work = f;
+    hpl_status s =
+        hpl_fold_create(plan, "tiled-openmp", TILED_OPENMP_PERIOD, TILED_OPENMP_TILE_ROWS, plan->p.threads);
+    if (s != HPL_OK)
+        return s;
     /* start the thread team now (set-up, untimed): the first timed execute
      * would otherwise pay for creating the threads */
 #pragma omp parallel num_threads(plan->p.threads)
@@ -68,21 +62,15 @@ static hpl_status tiled_openmp_execute(hpl_diffusion_plan *plan, double *u)
         hpl_fold_end(f, f->F[last], u);
     }
     /* what the fold did not take: fewer than K steps, or all of them */
-    hpl_stencil_steps(f->isa, u, f->F[0], f->n, plan->p.r, left);
+    hpl_stencil_steps(f->ops, u, f->F[0], f->n, plan->p.r, left);
     return HPL_OK;
 }
 
-static void tiled_openmp_destroy(hpl_diffusion_plan *plan)
-{
-    hpl_fold_destroy(plan->work);
-    free(plan->work);
-}
-
-static const char *tiled_openmp_detail(void) { return hpl_stencil_isa_name(hpl_stencil_isa()); }
+static void tiled_openmp_destroy(hpl_diffusion_plan *plan) { hpl_fold_destroy(plan->work); }
 
 const hpl_diffusion_backend hpl_diffusion_tiled_openmp = {
     .create = tiled_openmp_create,
     .execute = tiled_openmp_execute,
     .destroy = tiled_openmp_destroy,
-    .detail = tiled_openmp_detail,
+    .detail = hpl_stencil_detail,
 };
