@@ -34,6 +34,23 @@ class DiffusionParams(ctypes.Structure):
     ]
 
 
+class KernelInfo(ctypes.Structure):
+    """struct hpl_kernel_info: one row of a workload's kernel table."""
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("summary", ctypes.c_char_p),
+        ("threaded", ctypes.c_int),
+        ("data", ctypes.c_int),      # hpl_data, a C enum
+        ("built", ctypes.c_int),
+        ("why", ctypes.c_char_p),
+        ("detail", ctypes.c_char_p),
+    ]
+
+
+# hpl_workload values (include/hpcladder/common.h), by name.
+WORKLOAD_IDS = {"diffusion": 0, "triangles": 1}
+
+
 def _native_dir():
     """The package's _native folder (a real path: the wheel is unzipped)."""
     return resources.files("hpcladder").joinpath("_native")
@@ -92,6 +109,9 @@ def _declare(lib):
         "hpl_version": (c_char_p, []),
         "hpl_wtime": (c_double, []),
         "hpl_data_name": (c_char_p, [c_int]),
+        "hpl_workload_name": (c_char_p, [c_int]),
+        "hpl_kernel_count": (c_int, [c_int]),
+        "hpl_kernel_info_get": (c_int, [c_int, c_int, P(KernelInfo)]),
         # diffusion.h (kernel ids and hpl_data are C enums: int)
         "hpl_diffusion_kernel_count": (c_int, []),
         "hpl_diffusion_kernel_name": (c_char_p, [c_int]),

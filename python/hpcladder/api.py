@@ -67,10 +67,14 @@ def _integer(value, name, lo, hi):
     return v
 
 
-def _kernel_fn(workload, what):
-    """The library's hpl_<workload>_kernel_<what> function."""
+def _check_workload(workload):
     if workload not in WORKLOADS:
         raise ValueError("unknown workload %r (allowed: 'diffusion', 'triangles')" % (workload,))
+
+
+def _kernel_fn(workload, what):
+    """The library's hpl_<workload>_kernel_<what> function."""
+    _check_workload(workload)
     return getattr(_lib.lib(), "hpl_%s_kernel_%s" % (workload, what))
 
 
@@ -152,22 +156,21 @@ def _text(p):
 
 def kernel_table(workload):
     """Every kernel of 'diffusion' or 'triangles' in id order, built or not,
-    as Kernel rows read from the library's table: id, name, summary (one
-    line), threaded (uses threads=), data (where the field lives: "host",
-    ...), built, why (the reason when not built, else ""), detail (e.g. the
-    SIMD instruction set chosen, else "").  No kernel is run."""
-    count = _kernel_fn(workload, "count")()
+    as Kernel rows read from the library's table (hpl_kernel_info_get, the
+    view `hpcladder-c --list --json` prints): id, name, summary (one line),
+    threaded (uses threads=), data (where the field lives: "host", ...),
+    built, why (the reason when not built, else ""), detail (e.g. the SIMD
+    instruction set chosen, else "").  No kernel is run."""
+    _check_workload(workload)
     lib = _lib.lib()
+    w = _lib.WORKLOAD_IDS[workload]
+    info = _lib.KernelInfo()
     rows = []
-    for k in range(count):
-        why = ctypes.c_char_p()
-        built = bool(_kernel_fn(workload, "available")(k, ctypes.byref(why)))
-        detail = _text(lib.hpl_diffusion_kernel_detail(k)) if workload == "diffusion" else ""
-        rows.append(Kernel(id=k, name=_text(_kernel_fn(workload, "name")(k)),
-                           summary=_text(_kernel_fn(workload, "summary")(k)),
-                           threaded=bool(_kernel_fn(workload, "threaded")(k)),
-                           data=_text(lib.hpl_data_name(_kernel_fn(workload, "data")(k))),
-                           built=built, why="" if built else _text(why.value), detail=detail))
+    for k in range(lib.hpl_kernel_count(w)):
+        _check(lib.hpl_kernel_info_get(w, k, ctypes.byref(info)))
+        rows.append(Kernel(id=k, name=_text(info.name), summary=_text(info.summary), threaded=bool(info.threaded),
+                           data=_text(lib.hpl_data_name(info.data)), built=bool(info.built), why=_text(info.why),
+                           detail=_text(info.detail)))
     return rows
 
 

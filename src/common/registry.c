@@ -45,6 +45,11 @@ int hpl_registry_available(const hpl_registry *r, int k, const char **why)
     return row != NULL && row->backend != NULL;
 }
 
+const char *hpl_registry_detail(const hpl_registry *r, int k)
+{
+    return hpl_registry_available(r, k, NULL) && r->detail ? r->detail(k) : "";
+}
+
 hpl_status hpl_registry_backend(const hpl_registry *r, int k, const void **backend)
 {
     const char *why;
@@ -93,7 +98,7 @@ hpl_status hpl_kernel_info_get(hpl_workload w, int k, hpl_kernel_info *info)
     info->threaded = row->threaded;
     info->data = row->data;
     info->built = hpl_registry_available(r, k, &info->why);
-    info->detail = info->built && r->detail ? r->detail(k) : "";
+    info->detail = hpl_registry_detail(r, k);
     hpl_clear_error();
     return HPL_OK;
 }

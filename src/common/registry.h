@@ -95,6 +95,10 @@ HPL_INTERNAL hpl_status hpl_registry_find(const hpl_registry *r, const char *nam
 /* 1 if kernel k is built; else 0 and *why (if why != NULL) says why. */
 HPL_INTERNAL int hpl_registry_available(const hpl_registry *r, int k, const char **why);
 
+/* How built kernel k runs here (the registry's detail hook); "" for a kernel
+ * that is not built, a bad id, or a workload without the hook. */
+HPL_INTERNAL const char *hpl_registry_detail(const hpl_registry *r, int k);
+
 /* The backend of kernel k: HPL_EINVAL for a bad id, HPL_EUNAVAILABLE with the
  * reason for a kernel this build lacks. */
 HPL_INTERNAL hpl_status hpl_registry_backend(const hpl_registry *r, int k, const void **backend);

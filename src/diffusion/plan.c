@@ -24,7 +24,7 @@ HPL_REGISTRY_API(diffusion, hpl_diffusion_registry)
 
 const char *hpl_diffusion_kernel_detail(hpl_diffusion_kernel k)
 {
-    return hpl_diffusion_kernel_available(k, NULL) ? detail_of((int)k) : "";
+    return hpl_registry_detail(&hpl_diffusion_registry, (int)k);
 }
 
 static hpl_status validate_params(const hpl_diffusion_params *p)

@@ -104,6 +104,14 @@ def test_kernel_table_is_hpcladder_c_list_json():
         assert [k.id for k in table] == list(range(len(table))) == list(range(_kernel_count(workload)))
         for k in table:
             assert k.name and k.summary and k.data and (k.built or k.why), k
+        # the Python workload ids are the library's hpl_workload values
+        assert _lib.lib().hpl_workload_name(_lib.WORKLOAD_IDS[workload]).decode() == workload
+        # and the per-workload functions say what the generic view says
+        lib = _lib.lib()
+        for k in table:
+            assert getattr(lib, "hpl_%s_kernel_name" % workload)(k.id).decode() == k.name
+            assert getattr(lib, "hpl_%s_kernel_summary" % workload)(k.id).decode() == k.summary
+            assert bool(getattr(lib, "hpl_%s_kernel_threaded" % workload)(k.id)) == k.threaded
 
 
 def _kernel_count(workload):
