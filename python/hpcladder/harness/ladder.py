@@ -17,7 +17,11 @@ import importlib.util
 import os
 import shutil
 import sys
-import tomllib
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:                               # Python 3.9/3.10: the same parser, from PyPI
+    import tomli as tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any

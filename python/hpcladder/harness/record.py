@@ -27,7 +27,7 @@ from typing import Any
 from .._shared import STATUSES
 
 
-@dataclasses.dataclass(slots=True)
+@dataclasses.dataclass
 class Record:
     """One measurement (see the module docstring for the fields)."""
     workload: str
@@ -78,6 +78,8 @@ class Record:
     def update(self, **changes: Any) -> None:
         """Set several fields; a name that is not a field raises AttributeError."""
         for k, v in changes.items():
+            if k not in FIELDS:         # (slots=True would say so itself, but needs 3.10)
+                raise AttributeError(f"Record has no field {k!r}")
             setattr(self, k, v)
 
     def size(self) -> dict[str, Any]:
