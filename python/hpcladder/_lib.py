@@ -13,8 +13,13 @@ from importlib import resources
 
 # hpl_status values (include/hpcladder/common.h).
 OK, EINVAL, ENOMEM, EOVERFLOW, EUNAVAILABLE, EINTERNAL = range(6)
+# The library's limits (common.h, diffusion.h, triangles.h; the n cap is
+# plan.c's), for messages and for the CLI's option checks; C checks them.
 THREADS_MAX = 4096
 TRIANGLES_N_MAX = 4000000000
+DIFFUSION_N_MIN = 3
+DIFFUSION_N_MAX = 2**48
+DIFFUSION_R_MAX = 0.5
 
 _LIB_ENV = "HPCLADDER_LIB"
 _CLI_ENV = "HPCLADDER_C"
@@ -86,7 +91,7 @@ def cli_path():
     overrides).  Raises LibraryNotFound if it is not there."""
     env = os.environ.get(_CLI_ENV)
     if env:
-        if not os.access(env, os.X_OK):
+        if not (os.path.isfile(env) and os.access(env, os.X_OK)):   # a folder is "executable" too
             raise LibraryNotFound("%s=%s is not an executable file" % (_CLI_ENV, env))
         return env
     exe = _native_dir().joinpath("hpcladder-c")

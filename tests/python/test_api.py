@@ -200,6 +200,112 @@ def test_errors_from_python_checks():
         hpcladder.diffusion(np.ones(5), 0.1, 1, threads=2 ** 40)
 
 
+# Hostile arguments: each is refused before anything runs, with the
+# exception the docstrings promise and a message naming the parameter and
+# what it allows.  (exception, fragments of the message, call)
+HOSTILE = {
+    "r huge int": (ValueError, ["r = an integer of about 401 digits", "not a C double", "(0, 0.5]"],
+                   lambda: hpcladder.diffusion(np.ones(5), 10 ** 400, 1)),
+    "r huge Fraction": (ValueError, ["r = Fraction(", "not a C double", "(0, 0.5]"],
+                        lambda: hpcladder.diffusion(np.ones(5), __import__("fractions").Fraction(10 ** 400, 3), 1)),
+    "r huger Fraction": (ValueError, ["r = a Fraction too long to print", "(0, 0.5]"],
+                         lambda: hpcladder.diffusion(np.ones(5), __import__("fractions").Fraction(10 ** 5000, 3), 1)),
+    "r signaling NaN": (ValueError, ["r = Decimal('sNaN')", "(0, 0.5]"],
+                        lambda: hpcladder.diffusion(np.ones(5), __import__("decimal").Decimal("sNaN"), 1)),
+    "r nan": (ValueError, ["r = nan", "(0, 0.5]"], lambda: hpcladder.diffusion(np.ones(5), float("nan"), 1)),
+    "r inf": (ValueError, ["r = inf", "(0, 0.5]"], lambda: hpcladder.diffusion(np.ones(5), float("inf"), 1)),
+    "r -inf": (ValueError, ["r = -inf", "(0, 0.5]"], lambda: hpcladder.diffusion(np.ones(5), -float("inf"), 1)),
+    "r str": (TypeError, ["r must be a real number", "not str"], lambda: hpcladder.diffusion(np.ones(5), "0.1", 1)),
+    "r bytes": (TypeError, ["r must be a real number", "not bytes"],
+                lambda: hpcladder.diffusion(np.ones(5), b"0.1", 1)),
+    "r bool": (TypeError, ["r must be a real number", "not bool"], lambda: hpcladder.diffusion(np.ones(5), True, 1)),
+    "r numpy bool": (TypeError, ["r must be a real number", "not bool"],
+                     lambda: hpcladder.diffusion(np.ones(5), np.True_, 1)),
+    "r None": (TypeError, ["r must be a real number", "NoneType"], lambda: hpcladder.diffusion(np.ones(5), None, 1)),
+    "r complex": (TypeError, ["r must be a real number", "complex"],
+                  lambda: hpcladder.diffusion(np.ones(5), 0.1 + 0j, 1)),
+    "steps bool": (TypeError, ["steps must be an integer", "not bool"],
+                   lambda: hpcladder.diffusion(np.ones(5), 0.1, True)),
+    "steps numpy bool": (TypeError, ["steps must be an integer", "not bool"],
+                         lambda: hpcladder.diffusion(np.ones(5), 0.1, np.True_)),
+    "steps str": (TypeError, ["steps must be an integer", "not str"], lambda: hpcladder.diffusion(np.ones(5), 0.1, "5")),
+    "steps float": (TypeError, ["steps must be an integer", "not float"],
+                    lambda: hpcladder.diffusion(np.ones(5), 0.1, 5.0)),
+    "steps 2**64": (ValueError, ["steps = 18446744073709551616", "steps must be >= 0"],
+                    lambda: hpcladder.diffusion(np.ones(5), 0.1, 2 ** 64)),
+    "steps 10**5000": (ValueError, ["steps = an integer of about 5001 digits", "steps must be >= 0"],
+                       lambda: hpcladder.diffusion(np.ones(5), 0.1, 10 ** 5000)),
+    "steps -10**5000": (ValueError, ["steps = a negative integer of about 5001 digits"],
+                        lambda: hpcladder.diffusion(np.ones(5), 0.1, -10 ** 5000)),
+    "threads bool": (TypeError, ["threads must be an integer", "[1, 4096]", "not bool"],
+                     lambda: hpcladder.diffusion(np.ones(5), 0.1, 1, threads=True)),
+    "threads 2**31": (ValueError, ["threads = 2147483648", "[1, 4096]"],
+                      lambda: hpcladder.diffusion(np.ones(5), 0.1, 1, threads=2 ** 31)),
+    "kernel NUL": (ValueError, ["'serial\\x00junk'", "NUL", "allowed: ", "serial"],
+                   lambda: hpcladder.diffusion(np.ones(5), 0.1, 1, kernel="serial\x00junk")),
+    "kernel NUL only": (ValueError, ["NUL"], lambda: hpcladder.diffusion(np.ones(5), 0.1, 1, kernel="\x00")),
+    "kernel surrogate": (ValueError, ["UTF-8", "allowed: "],
+                         lambda: hpcladder.diffusion(np.ones(5), 0.1, 1, kernel="serial\udc80")),
+    "kernel bytes": (TypeError, ["kernel must be a str"],
+                     lambda: hpcladder.diffusion(np.ones(5), 0.1, 1, kernel=b"serial")),
+    "kernel case": (ValueError, ["unknown diffusion kernel 'Serial'"],
+                    lambda: hpcladder.diffusion(np.ones(5), 0.1, 1, kernel="Serial")),
+    "u0 str": (TypeError, ["u0 must be", "not str"], lambda: hpcladder.diffusion("123", 0.1, 1)),
+    "u0 bytes": (TypeError, ["u0 must be", "not bytes"], lambda: hpcladder.diffusion(b"123", 0.1, 1)),
+    "u0 bools": (TypeError, ["u0 must be", "bool"], lambda: hpcladder.diffusion([True, False, True], 0.1, 1)),
+    "u0 None inside": (TypeError, ["u0[1] is NoneType"], lambda: hpcladder.diffusion([0.0, None, 0.0], 0.1, 1)),
+    "u0 bool inside objects": (TypeError, ["u0[2] is bool"],
+                               lambda: hpcladder.diffusion([0, 2 ** 70, True], 0.1, 1)),
+    "u0 huge int": (ValueError, ["u0[1] = an integer of about 401 digits", "not a float64", "finite"],
+                    lambda: hpcladder.diffusion([0, 10 ** 400, 0], 0.1, 1)),
+    "u0 dates": (TypeError, ["u0 must be", "datetime64"],
+                 lambda: hpcladder.diffusion(np.array(["2020-01-01"] * 3, dtype="M8[D]"), 0.1, 1)),
+    "u0 ragged": (TypeError, ["u0 must be a 1-D array-like"], lambda: hpcladder.diffusion([[1.0], [1.0, 2.0]], 0.1, 1)),
+    "u0 scalar": (ValueError, ["u0 must be 1-D"], lambda: hpcladder.diffusion(3.0, 0.1, 1)),
+    "N bool": (TypeError, ["N must be an integer", "[1, 4000000000]", "not bool"], lambda: hpcladder.triangles(True)),
+    "N str": (TypeError, ["N must be an integer", "not str"], lambda: hpcladder.triangles("1000")),
+    "N float": (TypeError, ["N must be an integer", "not float"], lambda: hpcladder.triangles(1e3)),
+    "N 10**400": (ValueError, ["N = an integer of about 401 digits", "[1, 4000000000]"],
+                  lambda: hpcladder.triangles(10 ** 400)),
+    "triangles threads bool": (TypeError, ["threads must be an integer", "not bool"],
+                               lambda: hpcladder.triangles(10, threads=False)),
+    "triangles kernel NUL": (ValueError, ["'euclid\\x00'", "NUL", "allowed: ", "brute"],
+                             lambda: hpcladder.triangles(10, kernel="euclid\x00")),
+    "kernels None": (TypeError, ["workload must be a str"], lambda: hpcladder.kernels(None)),
+    "kernels bytes": (TypeError, ["workload must be a str"], lambda: hpcladder.kernels(b"diffusion")),
+    "kernels NUL": (ValueError, ["unknown workload"], lambda: hpcladder.kernels("diffusion\x00")),
+    "kernel_table list": (TypeError, ["workload must be a str"], lambda: hpcladder.kernel_table(["diffusion"])),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_hostile_arguments_are_refused_by_name(case):
+    exc, fragments, call = HOSTILE[case]
+    with pytest.raises(exc) as info:
+        call()
+    assert type(info.value) is exc, (case, type(info.value), info.value)   # not OverflowError, not a subclass
+    for fragment in fragments:
+        assert fragment in str(info.value), (case, fragment, str(info.value))
+
+
+def test_numbers_that_are_numbers_are_accepted():
+    """NumPy scalars, Fractions and ints that fit are numbers: refusing
+    bool and str must not refuse them."""
+    import decimal
+    import fractions
+    ref = hpcladder.diffusion(slow.gaussian(50), 0.25, 3, kernel="naive")
+    for r, steps, threads in ((np.float32(0.25), np.int64(3), np.int32(1)), (fractions.Fraction(1, 4), 3, 1),
+                              (np.float64(0.25), np.uint8(3), np.int16(1)), (decimal.Decimal("0.25"), 3, 1)):
+        u = hpcladder.diffusion(slow.gaussian(50), r, steps, kernel="naive", threads=threads)
+        assert np.array_equal(u, ref)
+    # integers too large for int64 but fine for a float64, as Python objects
+    u = hpcladder.diffusion([0, 2 ** 70, 0], 0.25, 1, kernel="naive")
+    assert u.tolist() == [0.0, 2.0 ** 70 / 2, 0.0]
+    u = hpcladder.diffusion([0, __import__("decimal").Decimal(2), 0], 0.25, 1, kernel="naive")
+    assert u.tolist() == [0.0, 1.0, 0.0]
+    assert hpcladder.triangles(np.int64(13), threads=np.int8(1))[1:] == (12, 1)
+
+
 def test_status_mapping():
     """Each hpl_status becomes its exception (ENOMEM cannot be provoked
     safely through the API, so the mapping is checked directly)."""
