@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import math
 import os
+import re
+import shlex
 import shutil
+import stat
 import sys
 
 if sys.version_info >= (3, 11):
@@ -130,37 +134,138 @@ class Ladder:
 
 # ---------------------------------------------------------------- loading
 
+# A ladder file is small; anything bigger is not one (and /dev/zero never ends).
+MAX_LADDER_BYTES = 1 << 20
+# Rung ids name files and CSV columns: no path separators, no leading dot.
+RUNG_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# Limits of a preset's sizes: the C library's own (diffusion.h, triangles.h),
+# and an upper bound on n and steps that no machine reaches in a timeout.
+LIMITS = {"n": (3, 1 << 40), "steps": (1, 1 << 40), "N": (1, 4_000_000_000),
+          "repeats": (3, 1000), "calibrate_steps": (1, 1 << 40), "calibrate_N": (1, 4_000_000_000),
+          "talk_workers": (1, 1 << 20)}
+RUNG_KEYS = ("id", "title", "workloads", "command", "requires", "parallel", "slow", "extrapolate",
+             "cost", "talk", "env", "kernel", "group")
+PRESET_KEYS = ("description", "repeats", "budget", "timeout", "calibrate_steps", "calibrate_N",
+               "talk_workers", "diffusion", "triangles")
+TOP_KEYS = ("version", "baselines", "presets", "rungs")
+
+
 def default_ladder_path() -> Path:
     return Path(str(resources.files("hpcladder").joinpath("ladders/default.toml")))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    """The TOML document at path; LadderError unless it is a readable regular
+    file of at most MAX_LADDER_BYTES that parses."""
     try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
+        st = os.stat(path)          # before open(): opening a FIFO would block
     except FileNotFoundError:
         raise LadderError(f"--ladder: file not found: {path}") from None
+    except OSError as e:
+        raise LadderError(f"--ladder: cannot read {path}: {e.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise LadderError(f"--ladder: {path} is a folder, not a ladder file")
+    if not stat.S_ISREG(st.st_mode):
+        raise LadderError(f"--ladder: {path} is not a regular file")
+    if st.st_size > MAX_LADDER_BYTES:
+        raise LadderError(f"--ladder: {path} is {st.st_size} bytes; a ladder file is at most {MAX_LADDER_BYTES}")
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_LADDER_BYTES + 1)
+    except OSError as e:
+        raise LadderError(f"--ladder: cannot read {path}: {e.strerror}") from None
+    if len(data) > MAX_LADDER_BYTES:   # grew while we read it
+        raise LadderError(f"--ladder: {path} is over {MAX_LADDER_BYTES} bytes")
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise LadderError(f"--ladder: {path} is not UTF-8 text: {e}") from None
     except tomllib.TOMLDecodeError as e:
         raise LadderError(f"--ladder: {path} is not valid TOML: {e}") from None
+    except RecursionError:             # arrays nested thousands deep
+        raise LadderError(f"--ladder: {path} nests too deeply to be a ladder file") from None
+    _check_keys(doc, TOP_KEYS, f"{path}")
+    return doc
+
+
+def _check_keys(d: Any, allowed: tuple[str, ...], where: str) -> None:
+    """d must be a table whose keys are all in `allowed` (a typo is an error,
+    not a silently ignored setting)."""
+    if not isinstance(d, dict):
+        raise LadderError(f"{where}: must be a table, got {_kind(d)}")
+    unknown = [k for k in d if k not in allowed]
+    if unknown:
+        raise LadderError(f"{where}: unknown key(s) {unknown}; allowed: {list(allowed)}")
+
+
+def _kind(v: Any) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "a list", dict: "a table"}.get(type(v), type(v).__name__)
+
+
+def _str(d: dict, key: str, where: str, default: str | None = None, empty: bool = True) -> str | None:
+    v = d.get(key, default)
+    if v is default:
+        return v
+    if not isinstance(v, str) or (not empty and not v):
+        raise LadderError(f"{where}: '{key}' must be a {'non-empty ' if not empty else ''}string, got {v!r}")
+    if "\x00" in v:
+        raise LadderError(f"{where}: '{key}' contains a NUL character")
+    return v
+
+
+def _bool(d: dict, key: str, where: str, default: bool) -> bool:
+    v = d.get(key, default)
+    if not isinstance(v, bool):
+        raise LadderError(f"{where}: '{key}' must be true or false, got {v!r}")
+    return v
+
+
+def _int(v: Any, key: str, where: str) -> int:
+    """An integer within LIMITS[key] (a boolean is not an integer here)."""
+    lo, hi = LIMITS[key]
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise LadderError(f"{where}: '{key}' must be an integer in [{lo}, {hi}], got {v!r}")
+    if not lo <= v <= hi:
+        raise LadderError(f"{where}: '{key}' = {v} is out of range [{lo}, {hi}]")
+    return v
+
+
+def _number(v: Any, key: str, where: str, lo: float, hi: float, lo_open: bool = True) -> float:
+    """A finite number in (lo, hi] (or [lo, hi] with lo_open=False)."""
+    span = f"{'(' if lo_open else '['}{lo:g}, {hi:g}]"
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise LadderError(f"{where}: '{key}' must be a number in {span}, got {v!r}")
+    v = float(v)
+    if not (math.isfinite(v) and (v > lo if lo_open else v >= lo) and v <= hi):
+        raise LadderError(f"{where}: '{key}' = {v!r} is out of range {span}")
+    return v
 
 
 def _as_list(v: Any) -> list:
     return v if isinstance(v, list) else [v]
 
 
-def _parse_rung(d: dict[str, Any], path: Path) -> Rung:
-    where = f"{path}: rung {d.get('id', '?')!r}"
+def _parse_rung(d: Any, path: Path) -> Rung:
+    if not isinstance(d, dict):
+        raise LadderError(f"{path}: each [[rungs]] entry must be a table, got {_kind(d)}")
     rid = d.get("id")
     if not isinstance(rid, str) or not rid:
         raise LadderError(f"{path}: every [[rungs]] entry needs an 'id' string")
+    if not RUNG_ID.fullmatch(rid):
+        raise LadderError(f"{path}: rung id {rid!r} is not allowed: 1-64 letters, digits, '-', '_', '.', "
+                          f"starting with a letter or digit (it names files and columns)")
+    where = f"{path}: rung {rid!r}"
+    _check_keys(d, RUNG_KEYS, where)
     workloads = tuple(_as_list(d.get("workloads", [])))
     bad = [w for w in workloads if w not in WORKLOADS]
-    if not workloads or bad:
+    if not workloads or bad or len(set(workloads)) != len(workloads):
         raise LadderError(f"{where}: 'workloads' must be a non-empty list of {WORKLOADS}, got {list(workloads)}")
     cmd = d.get("command")
     if isinstance(cmd, str):
         commands = {w: cmd for w in workloads}
     elif isinstance(cmd, dict):
+        _check_keys(cmd, WORKLOADS, f"{where}: command")
         commands = {w: cmd[w] for w in workloads if w in cmd}
         missing = [w for w in workloads if w not in commands]
         if missing:
@@ -174,13 +279,43 @@ def _parse_rung(d: dict[str, Any], path: Path) -> Rung:
         if not isinstance(q, dict) or not (("tool" in q) ^ ("module" in q)):
             raise LadderError(f"{where}: each 'requires' entry is {{tool = ..., install = ...}} "
                               f"or {{module = ..., install = ...}}, got {q!r}")
-        reqs.append(Requirement(tool=q.get("tool"), module=q.get("module"), install=q.get("install", "")))
+        _check_keys(q, ("tool", "module", "install"), f"{where}: requires")
+        reqs.append(Requirement(tool=_str(q, "tool", f"{where}: requires", None, empty=False),
+                                module=_str(q, "module", f"{where}: requires", None, empty=False),
+                                install=_str(q, "install", f"{where}: requires", "")))
+    cost = d.get("cost", {})
+    _check_keys(cost, WORKLOADS, f"{where}: cost")
+    cost = {w: _number(e, f"cost.{w}", where, 0.0, 10.0) for w, e in cost.items()}
+    env = d.get("env", {})
+    _check_keys(env, tuple(env) if isinstance(env, dict) else (), f"{where}: env")
+    for k, v in env.items():
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k) or isinstance(v, (dict, list)) or "\x00" in str(v):
+            raise LadderError(f"{where}: env {k} = {v!r}: names are [A-Za-z_][A-Za-z0-9_]*, values strings")
     return Rung(
-        id=rid, title=d.get("title", rid), workloads=workloads, commands=commands, requires=reqs,
-        parallel=bool(d.get("parallel", False)), slow=_slow_flag(d.get("slow", False), where),
-        extrapolate=bool(d.get("extrapolate", True)), cost=dict(d.get("cost", {})),
-        talk=list(d.get("talk", [])), env={k: str(v) for k, v in d.get("env", {}).items()},
-        kernel=d.get("kernel"), group=d.get("group", "user"), source=str(path), ladder_dir=str(path.parent.resolve()))
+        id=rid, title=_str(d, "title", where, rid), workloads=workloads, commands=commands, requires=reqs,
+        parallel=_bool(d, "parallel", where, False), slow=_slow_flag(d.get("slow", False), where),
+        extrapolate=_bool(d, "extrapolate", where, True), cost=cost,
+        talk=_talk(d.get("talk", []), where),
+        env={k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in env.items()},
+        kernel=_str(d, "kernel", where, None, empty=False), group=_str(d, "group", where, "user"),
+        source=str(path), ladder_dir=str(path.parent.resolve()))
+
+
+def _talk(v: Any, where: str) -> list[dict[str, Any]]:
+    """The talk's figures: a list of {workload, n, steps | N, workers, seconds}."""
+    if not isinstance(v, list):
+        raise LadderError(f"{where}: 'talk' must be a list of tables, got {_kind(v)}")
+    for t in v:
+        _check_keys(t, ("workload", "n", "steps", "N", "workers", "seconds", "note"), f"{where}: talk")
+        if t.get("workload") not in WORKLOADS:
+            raise LadderError(f"{where}: talk entry {t!r} needs 'workload' one of {WORKLOADS}")
+        _number(t.get("seconds"), "talk.seconds", where, 0.0, 1e9)
+        for k in ("n", "steps", "N"):
+            if k in t:
+                _int(t[k], k, f"{where}: talk")
+        if "workers" in t:
+            _int(t["workers"], "talk_workers", f"{where}: talk workers")
+    return list(v)
 
 
 def _slow_flag(v: Any, where: str) -> bool | list:
@@ -191,43 +326,80 @@ def _slow_flag(v: Any, where: str) -> bool | list:
     raise LadderError(f"{where}: 'slow' must be true/false or a list of workloads, got {v!r}")
 
 
-def _check_template(template: str, where: str) -> None:
-    """Refuse unknown placeholders now rather than at run time."""
+# Values the templates are tried with at load time, one of each kind.
+_SAMPLE = {**{k: "x" for k in PLACEHOLDERS}, "n": 64, "steps": 2, "r": 0.1, "N": 60,
+           "repeats": 3, "workers": 1, "threads": 1}
+
+
+def _check_template(template: Any, where: str) -> None:
+    """Refuse now what would fail at run time: a template that is not a
+    string, unknown placeholders, format specs or conversions (only plain
+    {name}), a command line a POSIX shell could not split, an empty command."""
     import string
+    if not isinstance(template, str):
+        raise LadderError(f"{where}: must be a string, got {template!r}")
+    if "\x00" in template:
+        raise LadderError(f"{where}: contains a NUL character")
     try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+        parts = list(string.Formatter().parse(template))
     except ValueError as e:
-        raise LadderError(f"{where}: bad template {template!r}: {e}") from None
+        raise LadderError(f"{where}: bad template {template!r}: {e} (write a literal brace as {{{{ or }}}})") from None
+    fields = [f for _, f, _, _ in parts if f is not None]
     unknown = sorted({f for f in fields if f not in PLACEHOLDERS})
     if unknown:
         raise LadderError(f"{where}: unknown placeholder(s) {unknown}; allowed: {list(PLACEHOLDERS)}")
-
-
-def _parse_preset(name: str, d: dict[str, Any], path: Path) -> Preset:
-    where = f"{path}: preset {name!r}"
+    if any(spec or conv for _, f, spec, conv in parts if f is not None):
+        raise LadderError(f"{where}: placeholders are plain {{name}}, without '!' conversions or ':' formats: "
+                          f"{template!r}")
     try:
-        dif = d.get("diffusion", {})
-        tri = d.get("triangles", {})
-        p = Preset(
-            name=name, description=d.get("description", ""),
-            repeats=int(d.get("repeats", 3)), budget=float(d.get("budget", 10.0)),
-            timeout=float(d.get("timeout", 120.0)), r=float(dif.get("r", 0.1)),
-            diffusion=[{"n": int(s["n"]), "steps": int(s["steps"])} for s in dif.get("sizes", [])],
-            triangles=[{"N": int(s["N"])} for s in tri.get("sizes", [])],
-            talk_workers=[int(w) for w in d.get("talk_workers", [])],
-            calibrate_steps=int(d.get("calibrate_steps", 10)),
-            calibrate_N=int(d.get("calibrate_N", 200)))
-    except (KeyError, TypeError, ValueError) as e:
-        raise LadderError(f"{where}: {e!r}") from None
-    if p.repeats < 3:
-        raise LadderError(f"{where}: repeats must be >= 3 (min and median need several), got {p.repeats}")
-    if p.budget <= 0 or p.timeout <= 0:
-        raise LadderError(f"{where}: budget and timeout must be > 0")
+        argv = shlex.split(template.format(**_SAMPLE))
+    except ValueError as e:            # "No closing quotation", "No escaped character"
+        raise LadderError(f"{where}: cannot be split like a shell command line ({e}): {template!r}") from None
+    if not argv:
+        raise LadderError(f"{where}: the command is empty")
+
+
+def _parse_preset(name: str, d: Any, path: Path) -> Preset:
+    where = f"{path}: preset {name!r}"
+    _check_keys(d, PRESET_KEYS, where)
+    dif = d.get("diffusion", {})
+    tri = d.get("triangles", {})
+    _check_keys(dif, ("r", "sizes"), f"{where}: diffusion")
+    _check_keys(tri, ("sizes",), f"{where}: triangles")
+
+    def sizes(table: dict, keys: tuple[str, ...], what: str) -> list[dict[str, int]]:
+        v = table.get("sizes", [])
+        if not isinstance(v, list):
+            raise LadderError(f"{where}: {what}.sizes must be a list of tables, got {_kind(v)}")
+        out = []
+        for s in v:
+            _check_keys(s, keys, f"{where}: {what}.sizes")
+            missing = [k for k in keys if k not in s]
+            if missing:
+                raise LadderError(f"{where}: {what}.sizes entry {s!r} lacks {missing}")
+            out.append({k: _int(s[k], k, f"{where}: {what}.sizes") for k in keys})
+        return out
+
+    tw = d.get("talk_workers", [])
+    if not isinstance(tw, list):
+        raise LadderError(f"{where}: 'talk_workers' must be a list of integers, got {tw!r}")
+    p = Preset(
+        name=name, description=_str(d, "description", where, ""),
+        repeats=_int(d.get("repeats", 3), "repeats", where),
+        budget=_number(d.get("budget", 10.0), "budget", where, 0.0, 1e7),
+        timeout=_number(d.get("timeout", 120.0), "timeout", where, 0.0, 1e7),
+        r=_number(dif.get("r", 0.1), "diffusion.r", where, 0.0, 0.5),
+        diffusion=sizes(dif, ("n", "steps"), "diffusion"), triangles=sizes(tri, ("N",), "triangles"),
+        talk_workers=[_int(w, "talk_workers", where) for w in tw],
+        calibrate_steps=_int(d.get("calibrate_steps", 10), "calibrate_steps", where),
+        calibrate_N=_int(d.get("calibrate_N", 200), "calibrate_N", where))
     return p
 
 
 def load_ladder(user: str | os.PathLike | None = None) -> Ladder:
-    """The default ladder, with the user's ladder file merged on top if given."""
+    """The default ladder, with the user's ladder file merged on top if given.
+    LadderError (naming the file and key) for anything that would fail or
+    mislead at run time."""
     paths = [default_ladder_path()] + ([Path(user)] if user else [])
     rungs: list[Rung] = []
     raw_presets: dict[str, dict[str, Any]] = {}
@@ -235,20 +407,39 @@ def load_ladder(user: str | os.PathLike | None = None) -> Ladder:
     baselines: dict[str, dict[str, str]] = {}
     for path in paths:
         doc = _read_toml(path)
-        for d in doc.get("rungs", []):
+        entries = doc.get("rungs", [])
+        if not isinstance(entries, list):
+            raise LadderError(f"{path}: 'rungs' must be an array of tables ([[rungs]]), got {_kind(entries)}")
+        seen: set[str] = set()
+        for d in entries:
             r = _parse_rung(d, path)
+            if r.id in seen:            # within one file a second entry is a mistake, not an override
+                raise LadderError(f"{path}: rung id {r.id!r} is defined twice")
+            seen.add(r.id)
             idx = next((i for i, x in enumerate(rungs) if x.id == r.id), None)
             if idx is None:
                 rungs.append(r)
             else:
                 rungs[idx] = r       # user rung overrides ours
-        for name, d in doc.get("presets", {}).items():
-            merged = _deep_merge(raw_presets.get(name, {}), d)
-            raw_presets[name] = merged
+        presets_doc = doc.get("presets", {})
+        _check_keys(presets_doc, tuple(presets_doc) if isinstance(presets_doc, dict) else (), f"{path}: presets")
+        for name, d in presets_doc.items():
+            _check_keys(d, PRESET_KEYS, f"{path}: preset {name!r}")
+            raw_presets[name] = _deep_merge(raw_presets.get(name, {}), d)
             preset_src[name] = path
-        for k, v in doc.get("baselines", {}).items():
+        base_doc = doc.get("baselines", {})
+        _check_keys(base_doc, ("python", "c"), f"{path}: baselines")
+        for k, v in base_doc.items():
+            _check_keys(v, WORKLOADS, f"{path}: baselines.{k}")
+            for w, rid in v.items():
+                _str(v, w, f"{path}: baselines.{k}", empty=False)
             baselines.setdefault(k, {}).update(v)
     presets = {n: _parse_preset(n, d, preset_src[n]) for n, d in raw_presets.items()}
+    ids = {r.id for r in rungs}
+    for k, v in baselines.items():
+        for w, rid in v.items():
+            if rid not in ids:
+                raise LadderError(f"baselines.{k}.{w} = {rid!r} is not a rung id (have: {', '.join(sorted(ids))})")
     return Ladder(rungs=rungs, presets=presets, baselines=baselines, sources=[str(p) for p in paths])
 
 

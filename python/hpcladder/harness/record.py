@@ -98,7 +98,10 @@ class Record:
     def from_dict(cls, d: dict[str, Any]) -> Record:
         """A record from its results.json object; fields it lacks take their
         defaults (older files).  ValueError for a key that is not a field, a
-        missing workload or rung, or an unknown status."""
+        missing workload or rung, an unknown status, or a value of the wrong
+        type (a results.json edited or damaged by hand)."""
+        if not isinstance(d, dict):
+            raise ValueError(f"a record must be a JSON object, got {type(d).__name__}")
         unknown = sorted(set(d) - FIELDS)
         if unknown:
             raise ValueError(f"a record has unknown field(s) {unknown}")
@@ -106,10 +109,36 @@ class Record:
             raise ValueError("a record without 'workload' or 'rung'")
         if d.get("status") not in STATUSES + (None,):
             raise ValueError(f"a record has status {d['status']!r} (allowed: {', '.join(STATUSES)})")
+        for k, v in d.items():
+            if not _TYPE_CHECKS[_FIELD_TYPES[k]](v):
+                raise ValueError(f"a record's {k!r} is {v!r:.80}, not {_FIELD_TYPES[k]}")
         return cls(**d)
 
 
 FIELDS = frozenset(f.name for f in dataclasses.fields(Record))
+
+
+def _num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+# What from_dict accepts for each annotation (the annotations are strings here).
+_TYPE_CHECKS = {
+    "str": lambda v: isinstance(v, str),
+    "str | None": lambda v: v is None or isinstance(v, str),
+    "int": _int,
+    "int | None": lambda v: v is None or _int(v),
+    "bool": lambda v: isinstance(v, bool),
+    "float | None": lambda v: v is None or _num(v),
+    "list[float]": lambda v: isinstance(v, list) and all(_num(t) for t in v),
+    "dict[str, Any] | None": lambda v: v is None or isinstance(v, dict),
+}
+_FIELD_TYPES = {f.name: str(f.type) for f in dataclasses.fields(Record)}
+assert set(_FIELD_TYPES.values()) <= set(_TYPE_CHECKS), "a Record field type without a check"
 
 # results.csv: one row per record, these fields in this order
 # (docs/protocol.md documents each column).

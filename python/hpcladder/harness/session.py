@@ -35,7 +35,9 @@ from .._shared import EXIT_SKIPPED, FAILED, PASSED, SKIPPED, TIMEOUT
 from .ladder import Ladder, Preset, Rung, tool_paths, unavailable, worker_counts
 from .record import Record
 from .reference import References
-from .runner import ProcessResult, build_command, child_env, run_process
+from .reference import read_result
+from .runner import (ProcessResult, build_command, child_env, exit_description, max_file_bytes, record_problem,
+                     run_process)
 
 
 @dataclasses.dataclass
@@ -89,6 +91,18 @@ def machine_info() -> dict[str, Any]:
     except ImportError:
         pass
     return info
+
+
+def _discard(path: Path) -> None:
+    """Remove whatever is at path (a file, a link, a pipe, a folder tree);
+    links are removed, never followed."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 class Session:
@@ -152,7 +166,11 @@ class Session:
             try:
                 for i, (workload, size, rung, workers) in enumerate(tasks, 1):
                     self.progress.start(i, workload, size, rung, workers)
-                    rec = self.measure(workload, size, rung, workers)
+                    try:
+                        rec = self.measure(workload, size, rung, workers)
+                    except Exception as e:      # a bug of ours, or a case not foreseen: this rung only
+                        rec = self._new_record(workload, size, rung, workers)
+                        rec.update(status=FAILED, reason=f"harness error: {type(e).__name__}: {str(e)[:300]}")
                     self.results["records"].append(rec)
                     self._write()
                     self.progress.done(i, rec)
@@ -196,8 +214,7 @@ class Session:
                         + ("; triangles cannot be scaled down (counts at N need every p < N)"
                            if workload == "triangles" else "; this rung may not be extrapolated")))
                     return rec
-        res, out = self._launch(workload, run_size, rung, workers, p.repeats)
-        self._interpret(rec, res, out, workload, run_size)
+        self._run_rung(rec, workload, run_size, rung, workers, p.repeats)
         if rec.status == PASSED:
             scale = size["steps"] / run_size["steps"] if workload == "diffusion" else 1.0
             if scale != 1.0:
@@ -212,17 +229,33 @@ class Session:
                 self._keep_field(size)
         return rec
 
+    def _run_rung(self, rec: Record, workload: str, size: dict[str, Any], rung: Rung, workers: int,
+                  repeats: int) -> ProcessResult:
+        """Run the rung once at size, judge it into rec, and remove what it
+        left at its result path (the temp folder stays small)."""
+        res, out = self._launch(workload, size, rung, workers, repeats)
+        try:
+            self._interpret(rec, res, out, workload, size)
+        finally:
+            _discard(out)
+        return res
+
     def _launch(self, workload: str, size: dict[str, Any], rung: Rung, workers: int,
                 repeats: int) -> tuple[ProcessResult, Path]:
         tag = f"{rung.id}-{workload}-{'-'.join(str(v) for v in size.values())}-w{workers}-{time.monotonic_ns()}"
         out = self.tmp / f"{tag}.npy"
         params = dict(size, r=self.cfg.preset.r, repeats=repeats, workers=workers)
         argv = build_command(rung, workload, params, str(out), self.tools)
-        return run_process(argv, child_env(rung), self.timeout), out
+        length = size["n"] if workload == "diffusion" else size["N"]
+        limit = max(max_file_bytes(), 16 * length + (1 << 20))   # never below the answer itself
+        return run_process(argv, child_env(rung), self.timeout, file_limit=limit), out
 
     def _interpret(self, rec: Record, res: ProcessResult, out: Path,
                    workload: str, size: dict[str, Any]) -> None:
-        """Turn a process result into a verdict; verification before timing."""
+        """Turn a process result into a verdict; verification before timing.
+        Nothing the rung printed or left behind is trusted: a record that
+        breaks the protocol, a result path that is not a plain file, processes
+        left running: each is FAILED with the reason."""
         import shlex
         record = res.record
         rec.update(command=shlex.join(res.argv), wall_seconds=res.wall_seconds, stderr_tail=res.stderr_tail,
@@ -231,47 +264,67 @@ class Session:
             rec.update(status=TIMEOUT, reason=f"killed after {res.wall_seconds:.0f} s (timeout {self.timeout:g} s)")
             return
         if res.returncode == EXIT_SKIPPED and record and "skipped" in record:
-            rec.update(status=SKIPPED, reason=str(record["skipped"]), install=str(record.get("install", "")))
+            rec.update(status=SKIPPED, reason=str(record["skipped"])[:500], install=str(record.get("install", ""))[:500])
             return
         if res.returncode != 0:
             last = res.stderr_tail.strip().splitlines()[-1:] or [""]
-            rec.update(status=FAILED, reason=f"exit code {res.returncode}: {last[0][:300]}")
+            rec.update(status=FAILED, reason=f"{exit_description(res.returncode)}: {last[0][:300]}")
             return
         if record is None:
             rec.update(status=FAILED, reason="no JSON record on stdout (protocol: last line that is a JSON object)")
             return
-        secs = record.get("seconds")
-        if not isinstance(secs, list) or not secs or not all(isinstance(t, (int, float)) for t in secs):
-            rec.update(status=FAILED, reason="record has no 'seconds' list of numbers")
+        why = record_problem(record)
+        if why:
+            rec.update(status=FAILED, reason=f"bad record: {why}")
             return
+        length = size["n"] if workload == "diffusion" else size["N"]
+        result = read_result(out, length, "result" if workload == "diffusion" else "counts")
         try:
-            if workload == "diffusion":
-                ok, msg = self.refs.check_diffusion(out, record, size["n"], size["steps"], self.cfg.preset.r)
+            if result is not None and result.error:
+                ok, msg = False, result.error
+            elif workload == "diffusion":
+                ok, msg = self.refs.check_diffusion(result and result.array, record, size["n"], size["steps"],
+                                                    self.cfg.preset.r)
             else:
-                ok, msg = self.refs.check_triangles(out, record, size["N"])
+                ok, msg = self.refs.check_triangles(result and result.array, record, size["N"])
         except Exception as e:          # a reference that cannot be computed is not the rung's fault
             rec.update(status=FAILED, reason=f"verification could not run: {e}")
             return
         rec.check = msg
         if not ok:
             rec.update(status=FAILED, reason=f"wrong result: {msg}")
-            self._keep_failed(out, rec)
+            if result is not None:
+                self._keep_failed(result.data, rec)
             return
-        rec.update(status=PASSED, seconds=[float(t) for t in secs], seconds_min=float(min(secs)),
-                   seconds_median=float(statistics.median(secs)),
-                   warmup_seconds=(float(record["warmup_seconds"])
-                                   if isinstance(record.get("warmup_seconds"), (int, float)) else None))
+        if res.leftovers:
+            rec.update(status=FAILED, reason=(
+                f"left {len(res.leftovers)} process(es) running after it exited, killed: "
+                + ", ".join(res.leftovers[:5])))
+            return
+        secs = [float(t) for t in record["seconds"]]
+        warm = record.get("warmup_seconds")
+        rec.update(status=PASSED, seconds=secs, seconds_min=min(secs), seconds_median=statistics.median(secs),
+                   warmup_seconds=None if warm is None else float(warm))
         if len(secs) < 3:
             rec.check += f"; only {len(secs)} timed repeat(s)"
 
-    def _keep_failed(self, out: Path, rec: Record) -> None:
-        """A wrong answer is kept for inspection next to the results."""
-        if out.exists():
-            d = self.cfg.out / "failed"
+    def _keep_failed(self, data: bytes | None, rec: Record) -> None:
+        """A wrong answer is kept for inspection next to the results: the bytes
+        the harness read (bounded; never a link, a pipe or a device)."""
+        if not data:
+            return
+        d = self.cfg.out / "failed"
+        size = "-".join(str(v) for v in rec.size().values())
+        dest = d / f"{rec.rung}-{rec.workload}-{size}-w{rec.workers}.npy"
+        try:
             d.mkdir(parents=True, exist_ok=True)
-            dest = d / f"{rec.rung}-{rec.workload}-w{rec.workers}.npy"
-            shutil.copy(out, dest)
-            rec.reason += f" (result kept in {dest.relative_to(self.cfg.out)})"
+            tmp = d / f".{dest.name}.tmp"
+            tmp.write_bytes(data)
+            os.replace(tmp, dest)
+        except OSError as e:            # a full disk must not end the run
+            rec.reason += f" (could not keep the result: {e.strerror})"
+            return
+        rec.reason += f" (result kept in {dest.relative_to(self.cfg.out)})"
 
     def _keep_field(self, size: dict[str, Any]) -> None:
         """The reference u(x) for the report's figure (initial and final field)."""
@@ -311,9 +364,8 @@ class Session:
         if cal == size:
             return None                       # the calibration would be the run itself
         self.progress.note(f"  calibrating {rung.id} at {size_label(workload, cal)}")
-        res, out = self._launch(workload, cal, rung, 1, 1)
         probe = self._new_record(workload, cal, rung, workers)
-        self._interpret(probe, res, out, workload, cal)
+        res = self._run_rung(probe, workload, cal, rung, 1, 1)
         if probe.status != PASSED:
             rec.update(**{k: getattr(probe, k) for k in ("status", "install", "command", "stderr_tail",
                                                          "wall_seconds", "check", "rung_record")})
