@@ -349,3 +349,24 @@ def test_cli_refuses_a_bad_ladder_with_exit_2(tmp_path, capsys):
 def test_the_default_ladder_loads_and_its_templates_split():
     lad = load_ladder()
     assert len(lad.rungs) >= 20 and {"quick", "talk", "large"} <= set(lad.presets)
+
+
+def test_timeout_kills_a_daemon_that_left_the_group(tmp_path):
+    """At the timeout the rung is still running: its descendants are found
+    through the process tree even after they called setsid()."""
+    import sys
+    pidfile = tmp_path / "d.pid"
+    code = (f"import subprocess, time; d = subprocess.Popen(['sleep', '1000'], start_new_session=True); "
+            f"open({str(pidfile)!r}, 'w').write(str(d.pid)); time.sleep(1000)")
+    t0 = time.monotonic()
+    res = runner.run_process([sys.executable, "-c", code], dict(os.environ), timeout=1.5)
+    assert res.timed_out and res.returncode is None
+    assert time.monotonic() - t0 < 10
+    assert not _alive(int(pidfile.read_text()))
+
+
+def test_run_process_reports_a_missing_program():
+    res = runner.run_process(["/nonexistent/rung"], dict(os.environ), timeout=5)
+    assert res.returncode == 127 and "cannot start" in res.stderr_tail
+    res = runner.run_process(["echo", "a\0b"], dict(os.environ), timeout=5)      # NUL in argv
+    assert res.returncode == 127
