@@ -6,19 +6,33 @@
     hpcladder report  re-render a results folder (table, report.md, plots) from results.json
 
 Bad input names the parameter and its allowed values and exits with 2 before
-anything is written.  `run` exits 0 when every rung that ran PASSED, 1 when
-one FAILED or timed out, 130 when interrupted (partial results are kept).
+anything is written: a numeric option that is not a number, not finite, out
+of its range, or too large for its type; a results.json that is damaged.
+`run` exits 0 when every rung that ran PASSED, 1 when one FAILED or timed
+out, 128+N when stopped by signal N (130 SIGINT/Ctrl-C, 143 SIGTERM, 129
+SIGHUP); what was measured is kept.  A signal that was ignored when `run`
+started (SIGHUP under nohup, SIGINT in a background job of a script) stays
+ignored; SIGTERM always stops the run (class StopSignals).
 """
 from __future__ import annotations
 
 import argparse
+import decimal
+import math
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
+from . import _lib
+
 WORKLOAD_CHOICES = ("diffusion", "triangles", "all")
+INT64_MAX = 2**63 - 1
+# Seconds (11.5 days); beyond it a timeout is a typo, and from about 1e10 s on
+# subprocess cannot even wait that long (OverflowError).
+TIMEOUT_MAX = 1e6
 
 
 def _kernel_help(workload: str, default: str) -> str:
@@ -33,26 +47,44 @@ def _kernel_help(workload: str, default: str) -> str:
     return f"C kernel: {names} (default {default})"
 
 
-def _positive_int(s: str) -> int:
-    try:
-        v = int(float(s)) if "e" in s.lower() else int(s)   # accept 1e5 like the talk writes it
-        if float(s) != v:
-            raise ValueError
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {s!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {s!r}")
-    return v
+def integer_option(lo: int, hi: int, allowed: str):
+    """argparse type: an integer in [lo, hi], also written like the talk
+    writes sizes (1e5).  Read exactly (Decimal, not float: 1e400 is not
+    infinity and 9007199254740993 is not rounded); refused with a message
+    stating `allowed` if it is not an integer, not finite or out of range."""
+    def integer(s: str) -> int:
+        try:
+            d = decimal.Decimal(s.strip())
+        except (decimal.InvalidOperation, ValueError):
+            d = None
+        # Range first: to_integral_value and int() of 1e999999999 would be slow.
+        if d is None or not d.is_finite() or not lo <= d <= hi or d != d.to_integral_value():
+            raise argparse.ArgumentTypeError(f"must be an integer {allowed}, got {s!r}")
+        return int(d)
+    return integer
 
 
-def _positive_float(s: str) -> float:
-    try:
-        v = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {s!r}") from None
-    if not v > 0 or v != v or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {s!r}")
-    return v
+def real_option(lo: float, hi: float, allowed: str, lo_open: bool = True):
+    """argparse type: a finite number in (lo, hi] (or [lo, hi] if not
+    lo_open); nan, inf and what overflows a float (1e400) are refused with
+    a message stating `allowed`."""
+    def number(s: str) -> float:
+        try:
+            v = float(s)
+        except ValueError:
+            v = math.nan
+        if not (math.isfinite(v) and (lo < v if lo_open else lo <= v) and v <= hi):
+            raise argparse.ArgumentTypeError(f"must be a number {allowed}, got {s!r}")
+        return v
+    return number
+
+
+def path_option(s: str) -> str:
+    """argparse type: a path; an empty one (an unset shell variable) would
+    mean the current folder, and no path holds a NUL."""
+    if not s or "\0" in s:
+        raise argparse.ArgumentTypeError(f"must be a path, got {s!r}")
+    return s
 
 
 def _preset_help() -> str:
@@ -96,24 +128,29 @@ def build_parser() -> argparse.ArgumentParser:
                "Timing: the rung's own kernel time, min and median of >= 3 repeats; warm-up (JIT, import)\n"
                "reported separately; whole-process wall time measured too. Slow diffusion rungs run fewer\n"
                "steps and are scaled up linearly, marked 'extrapolated from K steps'.\n"
-               "Parallel rungs sweep 1, 2, 4, ... workers up to the cores. Ctrl-C keeps what was measured.\n"
-               "Exit: 0 all rungs that ran PASSED, 1 a rung FAILED or timed out, 2 bad input, 130 interrupted.")
+               "Parallel rungs sweep 1, 2, 4, ... workers up to the cores.\n"
+               "Signals: Ctrl-C (SIGINT), SIGTERM or SIGHUP kill the running rung and keep what was measured;\n"
+               "one ignored when `run` started stays ignored (nohup: SIGHUP; `cmd &` in a script: SIGINT);\n"
+               "SIGTERM always stops the run.\n"
+               "Exit: 0 all rungs that ran PASSED, 1 a rung FAILED or timed out, 2 bad input,\n"
+               "128+N stopped by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP).")
     run.add_argument("--preset", default="quick", metavar="NAME",
                      help="quick (default), talk or large; a --ladder file may add presets")
     run.add_argument("--workload", default="all", choices=WORKLOAD_CHOICES,
                      help="which workload(s) to run (default: all)")
     run.add_argument("--rungs", metavar="ID,ID", help="only these rung ids (see `hpcladder list`)")
-    run.add_argument("--out", metavar="DIR", help="results folder (default: results/<date>-<host>/)")
-    run.add_argument("--ladder", metavar="FILE",
+    run.add_argument("--out", type=path_option, metavar="DIR",
+                     help="results folder (default: results/<date>-<host>/)")
+    run.add_argument("--ladder", type=path_option, metavar="FILE",
                      help="a ladder TOML whose rungs/presets are added to or override the default ones")
-    run.add_argument("--timeout", type=_positive_float, metavar="S",
-                     help="seconds before a rung process is killed (default: the preset's)")
+    run.add_argument("--timeout", type=real_option(0, TIMEOUT_MAX, "of seconds in (0, 1e6]"),
+                     metavar="S", help="seconds before a rung process is killed (default: the preset's)")
 
     lst = sub.add_parser("list", help="every rung: available here, or why not and the install command",
                          description="List every rung of the ladder with its workloads and whether it can "
                                      "run on this machine; for those that cannot, the reason and the "
                                      "command that installs what is missing.")
-    lst.add_argument("--ladder", metavar="FILE", help="also list the rungs of this ladder TOML")
+    lst.add_argument("--ladder", type=path_option, metavar="FILE", help="also list the rungs of this ladder TOML")
 
     sol = sub.add_parser("solve", formatter_class=fmt, help="one solve through the Python API",
                          description="One solve through hpcladder.diffusion / hpcladder.triangles (the C "
@@ -122,25 +159,91 @@ def build_parser() -> argparse.ArgumentParser:
                                 "  hpcladder solve triangles --N 1000 --kernel euclid")
     ssub = sol.add_subparsers(dest="workload", metavar="{diffusion,triangles}")
     ssub.required = True
+    threads = integer_option(1, _lib.THREADS_MAX, f"in [1, {_lib.THREADS_MAX}]")
     d = ssub.add_parser("diffusion", help="the 1D heat equation from the talk's Gaussian")
-    d.add_argument("--n", type=_positive_int, default=100000, help="grid points (default 1e5)")
-    d.add_argument("--steps", type=_positive_int, default=2000, help="time steps (default 2000)")
-    d.add_argument("--r", type=float, default=0.1, help="r = kappa*dt/dx^2 in (0, 0.5] (default 0.1)")
+    d.add_argument("--n", type=integer_option(_lib.DIFFUSION_N_MIN, _lib.DIFFUSION_N_MAX,
+                                              f"in [{_lib.DIFFUSION_N_MIN}, 2^48]"),
+                   default=100000, help="grid points (default 1e5)")
+    d.add_argument("--steps", type=integer_option(1, INT64_MAX, "in [1, 2^63-1]"), default=2000,
+                   help="time steps (default 2000)")
+    d.add_argument("--r", type=real_option(0, _lib.DIFFUSION_R_MAX, f"in (0, {_lib.DIFFUSION_R_MAX:g}]"),
+                   default=0.1, help="r = kappa*dt/dx^2 in (0, 0.5] (default 0.1)")
     d.add_argument("--kernel", default="serial", help=_kernel_help("diffusion", "serial"))
-    d.add_argument("--threads", type=_positive_int, default=1, help="threads for threaded kernels")
+    d.add_argument("--threads", type=threads, default=1, help="threads for threaded kernels (1..4096)")
     t = ssub.add_parser("triangles", help="right triangles by perimeter p < N (Project Euler 39)")
-    t.add_argument("--N", type=_positive_int, default=1000, help="count perimeters p < N (default 1000)")
+    t.add_argument("--N", type=integer_option(1, _lib.TRIANGLES_N_MAX, f"in [1, {_lib.TRIANGLES_N_MAX}]"),
+                   default=1000, help="count perimeters p < N (default 1000, at most 4e9)")
     t.add_argument("--kernel", default="euclid", help=_kernel_help("triangles", "euclid"))
-    t.add_argument("--threads", type=_positive_int, default=1, help="threads for threaded kernels")
+    t.add_argument("--threads", type=threads, default=1, help="threads for threaded kernels (1..4096)")
 
     rep = sub.add_parser("report", help="re-render table, report.md and plots from DIR/results.json",
                          description="Re-render the terminal table, report.md, results.csv and the plots of "
                                      "a results folder from its results.json (nothing is re-run).")
-    rep.add_argument("dir", metavar="DIR", help="a results folder written by `hpcladder run`")
+    rep.add_argument("dir", type=path_option, metavar="DIR", help="a results folder written by `hpcladder run`")
     return ap
 
 
 # ------------------------------------------------------------------ commands
+
+class StopSignals:
+    """What stops `hpcladder run`, decided once (README, "Signals").
+
+    The rungs run in sessions of their own (so that a timeout kills a whole
+    process tree), which also shields them from the terminal's signals, so
+    the harness must stop them: SIGINT (Ctrl-C), SIGTERM and SIGHUP raise
+    KeyboardInterrupt in the session, which kills the running rung's process
+    group and keeps what was measured.  A signal ignored when `run` started
+    stays ignored: the user asked for that (nohup ignores SIGHUP so that a
+    run outlives the terminal; a shell script's `cmd &` ignores SIGINT so
+    that a Ctrl-C meant for the foreground leaves it alone).  SIGTERM, the
+    signal of kill, timeout(1), CI cancellation and service managers, always
+    stops the run.  Only the first signal interrupts: one arriving while the
+    rung is killed and the results written is ignored, so the cleanup ends.
+    The exit status is then 128 + the first signal's number."""
+
+    NAMES = ("SIGINT", "SIGTERM", "SIGHUP")
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.raising = False                   # True while the session runs: interrupt it
+        self._saved: dict[int, object] = {}
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return                             # signal handlers belong to the main thread
+        for name in self.NAMES:
+            sig = getattr(signal, name, None)
+            if sig is None:                    # (no SIGHUP on Windows)
+                continue
+            old = signal.getsignal(sig)
+            if old == signal.SIG_IGN and sig != signal.SIGTERM:
+                continue
+            self._saved[sig] = old
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.signum is not None:
+            return
+        self.signum = signum
+        if self.raising:
+            raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    def restore(self) -> None:
+        for sig, old in self._saved.items():
+            signal.signal(sig, old if old is not None else signal.SIG_DFL)
+        self._saved.clear()
+
+
+def _stdout_gone() -> None:
+    """stdout's reader left (`hpcladder run | head`): send the rest nowhere,
+    so that the exit status stays the one the command decided."""
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, sys.stdout.fileno())
+        os.close(fd)
+    except (OSError, ValueError):
+        pass
+
 
 def _load_ladder(ap: argparse.ArgumentParser, path: str | None, sub: str):
     from .harness.ladder import LadderError, load_ladder
@@ -186,30 +289,49 @@ def cmd_run(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if not session.tasks():
         ap.error(f"run: nothing to run: preset {args.preset!r} has no sizes for --workload {args.workload} "
                  f"or no selected rung runs it")
-    out.mkdir(parents=True, exist_ok=True)
-    # The rungs run in sessions of their own (so that a timeout kills a whole
-    # process tree), which also shields them from the terminal's signals:
-    # turn SIGTERM/SIGHUP into the Ctrl-C path, which kills the running rung
-    # and keeps what was measured.
-    def _interrupt(signum, frame):
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _interrupt)
     try:
-        results = session.run()
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        ap.error(f"run: argument --out: cannot create {out}: {e.strerror or e}")
+    if not os.access(out, os.W_OK | os.X_OK):
+        ap.error(f"run: argument --out: cannot write into {out}")
+    stop = StopSignals()
+    try:
+        return _run_session(session, progress, stop, out, report)
     finally:
+        stop.restore()
+
+
+def _run_session(session, progress, stop: StopSignals, out: Path, report) -> int:
+    """Run, write everything, print the table; the exit status of `run`."""
+    stop.raising = True
+    try:
+        stop.install()
+        results = session.run()
+    except KeyboardInterrupt:                  # outside the loop the session guards (its last write)
+        results = session.results
+        results["meta"]["interrupted"] = True
+    finally:
+        stop.raising = False
         progress.end()
-    plots, note = report.write_all(results, out)
-    report.print_table(results)
-    print(f"\nresults: {out}/ (results.json, results.csv, report.md"
-          + (f", {len(plots)} plots)" if plots else ")"))
-    if not plots:
-        print(f"plots skipped: {note}")
     if results["meta"]["interrupted"]:
-        return 130
+        results["meta"]["stopped_by"] = signal.Signals(stop.signum or signal.SIGINT).name
+    plots, note = report.write_all(results, out)
     from ._shared import FAILED, TIMEOUT
-    bad = [r for r in results["records"] if r.status in (FAILED, TIMEOUT)]
-    return 1 if bad else 0
+    if results["meta"]["interrupted"] or stop.signum is not None:
+        rc = 128 + (stop.signum or signal.SIGINT)
+    else:
+        rc = 1 if any(r.status in (FAILED, TIMEOUT) for r in results["records"]) else 0
+    try:
+        report.print_table(results)
+        print(f"\nresults: {out}/ (results.json, results.csv, report.md"
+              + (f", {len(plots)} plots)" if plots else ")"))
+        if not plots:
+            print(f"plots skipped: {note}")
+        sys.stdout.flush()                     # a closed pipe shows here, not at exit (status 120)
+    except BrokenPipeError:
+        _stdout_gone()
+    return rc
 
 
 def cmd_list(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -267,13 +389,19 @@ def cmd_solve(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 def cmd_report(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from .harness import report
     d = Path(args.dir)
-    if not (d / "results.json").is_file():
-        ap.error(f"report: argument DIR: {d} has no results.json")
+    if not d.is_dir():
+        ap.error(f"report: argument DIR: {d} " + ("is not a folder" if d.exists() else "does not exist")
+                 + " (a results folder holds the results.json of `hpcladder run`)")
     try:
         results = report.load(d)
-    except (ValueError, KeyError, TypeError) as e:
-        ap.error(f"report: argument DIR: {d}/results.json is not a hpcladder results file ({e})")
-    plots, note = report.write_all(results, d)
+        report.check_writable(d)
+    except report.ResultsError as e:
+        ap.error(f"report: argument DIR: {e}")
+    try:
+        plots, note = report.write_all(results, d)
+    except OSError as e:
+        print(f"hpcladder report: cannot write into {d}: {e}", file=sys.stderr)
+        return 1
     report.print_table(results)
     print(f"\nre-rendered {d}/report.md, results.csv" + (f" and {len(plots)} plots" if plots else
                                                           f"; plots skipped: {note}"))
@@ -284,14 +412,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
     fn = {"run": cmd_run, "list": cmd_list, "solve": cmd_solve, "report": cmd_report}[args.command]
+    rc = None
     try:
-        return fn(ap, args)
+        rc = fn(ap, args)
+        sys.stdout.flush()                     # a closed pipe shows here, not at exit (status 120)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:                     # `hpcladder list | head`
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        _stdout_gone()
+    return 0 if rc is None else rc
 
 
 if __name__ == "__main__":

@@ -334,43 +334,196 @@ def test_report_rerenders(run, capsys):
     assert "fake-good" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
-def test_interrupt_keeps_results_and_kills_the_rung(sig, tmp_path):
-    """Ctrl-C (or SIGTERM) in the middle of a hanging rung: the rung's process
-    group dies, what was measured is kept, exit code 130."""
-    import signal
-    import subprocess
-    lad = _ladder(tmp_path)
-    out = tmp_path / "out"
-    env = dict(os.environ)
-    pkg_parent = str(Path(cli.__file__).resolve().parents[1])
-    env["PYTHONPATH"] = pkg_parent + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.Popen([sys.executable, "-m", "hpcladder.cli", "run", "--ladder", str(lad), "--preset", "tiny",
-                             "--workload", "triangles", "--rungs", "fake-good,fake-hang", "--timeout", "60",
-                             "--out", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    pidfile = tmp_path / "hang.pid"
-    for _ in range(200):                       # wait until the hanging rung is running
-        if pidfile.exists() and pidfile.read_text():
-            break
+# The harness under test is started through this wrapper, which sets the
+# signal dispositions it is meant to inherit (SIG_IGN for the names in
+# argv[1], SIG_DFL for the others) and execs `python -m hpcladder.cli`: the
+# tests then hold however pytest itself was started (from a terminal, as
+# `cmd &` in a script, which ignores SIGINT, or under nohup, which ignores
+# SIGHUP).
+SIGNAL_WRAPPER = textwrap.dedent('''
+    import os, signal, sys
+    ignored = set(filter(None, sys.argv[1].split(",")))
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), signal.SIG_IGN if name in ignored else signal.SIG_DFL)
+    os.execv(sys.executable, [sys.executable, "-m", "hpcladder.cli"] + sys.argv[2:])
+''')
+
+
+class HarnessProcess:
+    """`hpcladder run` of fake-good then fake-hang over the test ladder, in a
+    process of its own started with `ignored` signals ignored.  Every wait
+    has a deadline; close() kills whatever is left (the harness, and the
+    hanging rung with its child by the rung's process group)."""
+
+    def __init__(self, tmp_path, ignored="", timeout=60):
+        import subprocess
+        lad = _ladder(tmp_path)
+        self.out = tmp_path / "out"
+        self.pidfile = tmp_path / "hang.pid"
+        env = dict(os.environ)
+        pkg_parent = str(Path(cli.__file__).resolve().parents[1])
+        env["PYTHONPATH"] = pkg_parent + os.pathsep + env.get("PYTHONPATH", "")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", SIGNAL_WRAPPER, ignored, "run", "--ladder", str(lad), "--preset", "tiny",
+             "--workload", "triangles", "--rungs", "fake-good,fake-hang", "--timeout", str(timeout),
+             "--out", str(self.out)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+    def wait_for_the_hanging_rung(self):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.pidfile.exists() and self.pidfile.read_text():
+                return int(self.pidfile.read_text())
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        pytest.fail("the hanging rung never started: " + self.finish(5)[1])
+
+    def signal(self, name):
+        os.kill(self.proc.pid, getattr(__import__("signal"), name))
+
+    def finish(self, timeout=30):
+        """(stdout, stderr) once the harness has exited; fails the test
+        (after killing everything) if it is still running at the deadline."""
+        import subprocess
+        try:
+            return self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.close()
+            pytest.fail(f"hpcladder run still running {timeout} s after it should have ended")
+
+    def close(self):
+        import signal as sg
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, sg.SIGKILL)
+            self.proc.communicate()
+        try:
+            group = os.getpgid(int(self.pidfile.read_text()))
+        except (OSError, ValueError):
+            return
+        if group not in (os.getpgrp(), self.proc.pid):
+            try:
+                os.killpg(group, sg.SIGKILL)
+            except OSError:
+                pass
+
+
+def _gone(pid, seconds=5.0):
+    """True once pid has exited (or is a zombie) within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                if "Z" in f.read().split("State:")[1][:4]:
+                    return True
+        except FileNotFoundError:
+            return True
         time.sleep(0.05)
-    else:
-        proc.kill()
-        pytest.fail("the hanging rung never started: " + proc.communicate()[1])
-    proc.send_signal(getattr(signal, sig))
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, err
-    res = json.loads((out / "results.json").read_text())
-    assert res["meta"]["interrupted"] is True
+    return False
+
+
+@pytest.fixture
+def harness(tmp_path):
+    started = []
+
+    def start(**kw):
+        started.append(HarnessProcess(tmp_path, **kw))
+        return started[-1]
+    yield start
+    for h in started:
+        h.close()
+
+
+@pytest.mark.parametrize("sigs", ["SIGINT", "SIGTERM", "SIGHUP", "SIGTERM,SIGINT,SIGTERM"])
+def test_interrupt_keeps_results_and_kills_the_rung(sigs, harness):
+    """A stop signal in the middle of a hanging rung: the rung's process
+    group dies, what was measured is kept, exit 128 + the signal's number.
+    Signals after the first do not cut the cleanup short."""
+    import signal
+    h = harness()
+    child = h.wait_for_the_hanging_rung()
+    for i, sig in enumerate(sigs.split(",")):
+        if i:
+            time.sleep(0.02)
+        h.signal(sig)
+    _, err = h.finish()
+    first = sigs.split(",")[0]
+    assert h.proc.returncode == 128 + getattr(signal, first), err
+    res = json.loads((h.out / "results.json").read_text())
+    assert res["meta"]["interrupted"] is True and res["meta"]["stopped_by"] == first
     assert [r["rung"] for r in res["records"]] == ["fake-good"]
     assert res["records"][0]["status"] == "PASSED"
-    assert (out / "report.md").exists() and "Interrupted" in (out / "report.md").read_text()
-    child = int(pidfile.read_text())
-    for _ in range(50):
-        if not os.path.exists(f"/proc/{child}") or "Z" in open(f"/proc/{child}/status").read().split("State:")[1][:4]:
-            break
-        time.sleep(0.1)
-    else:
-        pytest.fail(f"the hanging rung's child {child} survived the interrupt")
+    assert f"Interrupted by {first}" in (h.out / "report.md").read_text()
+    assert _gone(child), f"the hanging rung's child {child} survived the interrupt"
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGHUP"])
+def test_inherited_ignore_is_kept(sig, harness):
+    """Started with SIGINT and SIGHUP ignored (a script's `cmd &`, nohup),
+    the run is not stopped by them: it goes on and ends by itself (the
+    hanging rung at its timeout)."""
+    h = harness(ignored="SIGINT,SIGHUP", timeout=3)
+    child = h.wait_for_the_hanging_rung()
+    h.signal(sig)
+    time.sleep(0.5)
+    assert h.proc.poll() is None, "an ignored " + sig + " stopped the run: " + h.finish(5)[1]
+    assert not _gone(child, 0), "an ignored " + sig + " killed the rung"
+    _, err = h.finish()
+    assert h.proc.returncode == 1, err          # fake-hang TIMEOUT
+    res = json.loads((h.out / "results.json").read_text())
+    assert res["meta"]["interrupted"] is False
+    assert [(r["rung"], r["status"]) for r in res["records"]] == [("fake-good", "PASSED"), ("fake-hang", "TIMEOUT")]
+    assert _gone(child)
+
+
+def test_sigterm_stops_whatever_was_ignored(harness):
+    """SIGTERM stops the run even when SIGINT, SIGHUP and SIGTERM itself
+    were ignored at its start."""
+    h = harness(ignored="SIGINT,SIGHUP,SIGTERM")
+    child = h.wait_for_the_hanging_rung()
+    h.signal("SIGINT")
+    h.signal("SIGHUP")
+    time.sleep(0.3)
+    assert h.proc.poll() is None, h.finish(5)[1]
+    h.signal("SIGTERM")
+    _, err = h.finish()
+    assert h.proc.returncode == 143, err
+    res = json.loads((h.out / "results.json").read_text())
+    assert res["meta"]["interrupted"] is True and res["meta"]["stopped_by"] == "SIGTERM"
+    assert _gone(child), f"the hanging rung's child {child} survived SIGTERM"
+
+
+def test_stop_signals_keep_an_ignore_and_restore():
+    """In process: StopSignals leaves an ignored SIGHUP/SIGINT alone, takes
+    SIGTERM always, and restore() puts back what was there."""
+    import signal
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stop = cli.StopSignals()
+        stop.install()
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) == stop._handle
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        stop.restore()
+        stop = cli.StopSignals()
+        stop.install()
+        assert signal.getsignal(signal.SIGHUP) == stop._handle == signal.getsignal(signal.SIGINT)
+        stop.raising = True
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGHUP)
+        signal.raise_signal(signal.SIGTERM)        # the second one: noted, not raised
+        assert stop.signum == signal.SIGHUP
+        stop.restore()
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, h)
 
 
 # ------------------------------------------------------------------ pieces
@@ -434,7 +587,7 @@ def test_worker_counts():
     (["run", "--timeout", "-1"], ["--timeout"]),
     (["run", "--timeout", "abc"], ["--timeout"]),
     (["run", "--ladder", "/nonexistent/ladder.toml"], ["--ladder", "not found"]),
-    (["solve", "diffusion", "--n", "0"], ["--n", "positive"]),
+    (["solve", "diffusion", "--n", "0"], ["--n", "integer in [3, 2^48]"]),
     (["solve", "triangles", "--N", "1.5"], ["--N"]),
     (["report", "/nonexistent/results-dir"], ["DIR", "results.json"]),
     (["frobnicate"], ["invalid choice"]),

@@ -7,13 +7,23 @@ speedup and efficiency) to PASSED records only: a FAILED, TIMEOUT or SKIPPED
 rung is never ranked.  `write_all()` writes results.json, results.csv,
 report.md and the PNG plots; `hpcladder report DIR` calls it again on a saved
 results.json, so a report can be re-rendered without re-running anything.
+
+Every file is written whole or not at all (a new file, then renamed over the
+old).  `load()` trusts nothing in a results.json: a file that is not a
+regular file, too large, nested too deep, not JSON, or not of the shape and
+types `hpcladder run` writes is refused with ResultsError before anything is
+written, so that `hpcladder report` on a damaged file exits 2 with the reason.
 """
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
+import math
 import os
+import secrets
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,6 +31,20 @@ from typing import Any
 from .._shared import FAILED, PASSED, SKIPPED, TIMEOUT
 from .record import CSV_COLUMNS, Record, as_records
 from .session import short_int, size_label
+
+RESULTS_FORMAT = "hpcladder-results/1"
+# A results.json of the largest preset is well under 1 MiB; these bound what
+# `hpcladder report` will read and how deep its JSON may nest.
+MAX_RESULTS_BYTES = 64 << 20
+MAX_JSON_DEPTH = 32
+WORKLOADS = ("diffusion", "triangles")
+# The files write_all() writes besides the plots.
+OUTPUT_FILES = ("results.json", "results.csv", "report.md")
+
+
+class ResultsError(ValueError):
+    """A results.json that cannot be read or rendered; the message says why."""
+
 
 def derive(results: dict[str, Any]) -> None:
     """Fill speedup_vs_python, speedup_vs_c, parallel_speedup, parallel_efficiency."""
@@ -206,24 +230,46 @@ def _print_footer(results: dict[str, Any], out) -> None:
 
 # ------------------------------------------------------------------ files
 
+def _replace(path: Path, data: str) -> None:
+    """Write data to path whole or not at all: into a new file beside it
+    (created, never opened if something is there: a pipe would block), then
+    renamed over path."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+    try:
+        with open(fd, "w", newline="", encoding="utf-8") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _json_text(results: dict[str, Any]) -> str:
+    doc = dict(results, records=[r.to_dict() for r in as_records(results)])
+    return json.dumps(doc, indent=1, default=str)
+
+
+def _csv_text(results: dict[str, Any]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    w.writeheader()
+    for r in as_records(results):
+        w.writerow({k: ("" if getattr(r, k) is None else getattr(r, k)) for k in CSV_COLUMNS})
+    return buf.getvalue()
+
+
 def write_json(results: dict[str, Any], out: Path) -> None:
     """Atomic write, so an interrupted run never leaves half a results.json."""
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / ".results.json.tmp"
-    doc = dict(results, records=[r.to_dict() for r in as_records(results)])
-    with open(tmp, "w") as f:
-        json.dump(doc, f, indent=1, default=str)
-    os.replace(tmp, out / "results.json")
+    _replace(out / "results.json", _json_text(results))
 
 
 def write_csv(results: dict[str, Any], out: Path) -> None:
-    tmp = out / ".results.csv.tmp"
-    with open(tmp, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-        w.writeheader()
-        for r in as_records(results):
-            w.writerow({k: ("" if getattr(r, k) is None else getattr(r, k)) for k in CSV_COLUMNS})
-    os.replace(tmp, out / "results.csv")
+    _replace(out / "results.csv", _csv_text(results))
 
 
 def write_incremental(results: dict[str, Any], out: Path) -> None:
@@ -233,7 +279,8 @@ def write_incremental(results: dict[str, Any], out: Path) -> None:
     write_csv(results, out)
 
 
-def write_markdown(results: dict[str, Any], out: Path, plots: list[str], plot_note: str) -> None:
+def _markdown_body(results: dict[str, Any]) -> str:
+    """report.md up to its plots section."""
     m = results.get("meta", {})
     mach = m.get("machine", {})
     pre = m.get("preset", {})
@@ -241,7 +288,8 @@ def write_markdown(results: dict[str, Any], out: Path, plots: list[str], plot_no
     w = buf.write
     w("# hpcladder results\n\n")
     if m.get("interrupted"):
-        w("**Interrupted with Ctrl-C: partial results.**\n\n")
+        by = m.get("stopped_by")
+        w(f"**Interrupted{f' by {by}' if by else ''}: partial results.**\n\n")
     w(f"- machine: {mach.get('cpu', '?')}, {mach.get('cores', '?')} cores, {mach.get('platform', '')}; "
       f"Python {mach.get('python', '?')}, NumPy {mach.get('numpy', '?')}\n")
     w(f"- preset: `{pre.get('name', '?')}` ({pre.get('description', '')}); repeats {pre.get('repeats')}, "
@@ -275,13 +323,17 @@ def write_markdown(results: dict[str, Any], out: Path, plots: list[str], plot_no
                 tail = r.stderr_tail.strip().splitlines()[-5:]
                 w("  - stderr (tail):\n\n" + "".join(f"        {line}\n" for line in tail) + "\n")
         w("\n")
-    w("## Plots\n\n")
-    if plots:
-        for p in plots:
-            w(f"![{p}]({p})\n\n")
-    else:
-        w(f"No plots: {plot_note}\n")
-    (out / "report.md").write_text(buf.getvalue())
+    return buf.getvalue()
+
+
+def _markdown_plots(plots: list[str], plot_note: str) -> str:
+    if not plots:
+        return f"## Plots\n\nNo plots: {plot_note}\n"
+    return "## Plots\n\n" + "".join(f"![{p}]({p})\n\n" for p in plots)
+
+
+def write_markdown(results: dict[str, Any], out: Path, plots: list[str], plot_note: str) -> None:
+    _replace(out / "report.md", _markdown_body(results) + _markdown_plots(plots, plot_note))
 
 
 def write_plots(results: dict[str, Any], out: Path) -> tuple[list[str], str]:
@@ -294,17 +346,38 @@ def write_plots(results: dict[str, Any], out: Path) -> tuple[list[str], str]:
         import matplotlib.pyplot as plt
     except ImportError:
         return [], "matplotlib is not installed (pip install matplotlib)"
-    names = [_speedup_plot(plt, k[0], rs, out) for k, rs in groups(results)]
-    names += [_scaling_plot(plt, k[0], rs, out) for k, rs in groups(results)]
-    names += [_field_plot(plt, f, out) for f in (results.get("fields") or {}).values()]
-    files = [name for name in names if name]
-    return files, ("" if files else "nothing PASSED that could be plotted")
+    jobs = [(f"speedup plot of {k[0]}", _speedup_plot, (k[0], rs)) for k, rs in groups(results)]
+    jobs += [(f"scaling plot of {k[0]}", _scaling_plot, (k[0], rs)) for k, rs in groups(results)]
+    jobs += [(f"field plot n={f.get('n')}", _field_plot, (f,)) for f in (results.get("fields") or {}).values()]
+    files, failed = [], []
+    for what, fn, args in jobs:
+        try:
+            name = fn(plt, *args, out)
+        except Exception as e:                 # a figure is not worth losing the report for
+            plt.close("all")
+            failed.append(f"{what}: {type(e).__name__}: {e}"[:300])
+            continue
+        if name:
+            files.append(name)
+    note = "; ".join(failed) if failed else ("" if files else "nothing PASSED that could be plotted")
+    return files, note
 
 
 def _save(plt: Any, fig: Any, out: Path, name: str) -> str:
+    """The figure as out/name, whole or not at all."""
     fig.tight_layout()
-    fig.savefig(out / name, dpi=110)
-    plt.close(fig)
+    tmp = out / f".{name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    try:
+        fig.savefig(tmp, dpi=110, format="png")
+        os.replace(tmp, out / name)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    finally:
+        plt.close(fig)
     return name
 
 
@@ -372,7 +445,7 @@ def _field_plot(plt: Any, f: dict[str, Any], out: Path) -> str | None:
     """u(x) initial and final, like the talk's figure, from the reference
     field the session saved (field-*.npz); None if it is not there."""
     path = out / f"field-n{f['n']}-steps{f['steps']}.npz"
-    if not path.exists():
+    if not path.is_file():                     # (a pipe or a device there would block or never end)
         return None
     import numpy as np
     d = np.load(path)
@@ -399,17 +472,202 @@ def _slug(s: str) -> str:
 
 
 def write_all(results: dict[str, Any], out: Path) -> tuple[list[str], str]:
-    """results.json, results.csv, plots, report.md."""
-    write_incremental(results, out)
+    """results.json, results.csv, plots, report.md.  The text files are
+    rendered before any is written, so a results dict that cannot be
+    rendered raises before anything changes on disk."""
+    derive(results)
+    texts = {"results.json": _json_text(results), "results.csv": _csv_text(results)}
+    body = _markdown_body(results)
+    out.mkdir(parents=True, exist_ok=True)
     plots, note = write_plots(results, out)
-    write_markdown(results, out, plots, note)
+    texts["report.md"] = body + _markdown_plots(plots, note)
+    for name, text in texts.items():
+        _replace(out / name, text)
     return plots, note
 
 
+# ------------------------------------------------------------------ reading
+
+def check_writable(out: Path) -> None:
+    """ResultsError unless write_all() can write into out: the folder is
+    writable and none of its files' names is taken by a folder (anything
+    else there, a pipe or a link, is replaced, never opened)."""
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise ResultsError(f"cannot write into {out}")
+    for name in OUTPUT_FILES:
+        if (out / name).is_dir() and not (out / name).is_symlink():
+            raise ResultsError(f"{out / name} is a folder: it cannot be replaced by the {name} written here")
+
+
 def load(out: Path) -> dict[str, Any]:
-    """DIR/results.json with its records as Record objects; ValueError or
-    KeyError if it is not a results file."""
-    with open(out / "results.json") as f:
-        results = json.load(f)
-    as_records(results)
+    """DIR/results.json with its records as Record objects, checked to be
+    what `hpcladder run` writes and to render; ResultsError (a ValueError)
+    naming what is wrong otherwise."""
+    results = _parse(_read(out / "results.json"))
+    check_results(results)
+    try:                                       # what the checks missed, rendering finds
+        derive(results)
+        _json_text(results)
+        _csv_text(results)
+        _markdown_body(results)
+        for _, rs in groups(results):
+            terminal_rows(rs)
+    except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError, RecursionError) as e:
+        raise ResultsError(f"results.json cannot be rendered: {type(e).__name__}: {e}"[:500]) from None
     return results
+
+
+def _read(path: Path) -> bytes:
+    """The bytes of path if it is a regular file of at most MAX_RESULTS_BYTES;
+    a pipe is not waited on, a device or folder not read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise ResultsError(f"{path.parent} has no results.json"
+                           + (" (a symbolic link to nothing)" if path.is_symlink() else "")) from None
+    except OSError as e:                       # a socket cannot be opened at all
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            mode = stat.S_IFREG
+        if not stat.S_ISREG(mode):
+            raise ResultsError(f"{path} is {_file_kind(mode)}, not a results file") from None
+        raise ResultsError(f"cannot read {path}: {e.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ResultsError(f"{path} is {_file_kind(st.st_mode)}, not a results file")
+        if st.st_size > MAX_RESULTS_BYTES:
+            raise ResultsError(f"{path} is larger than {MAX_RESULTS_BYTES >> 20} MiB: not a results file")
+        chunks, size = [], 0
+        while size <= MAX_RESULTS_BYTES:       # (it may grow while read)
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as e:
+        raise ResultsError(f"cannot read {path}: {e.strerror}") from None
+    finally:
+        os.close(fd)
+    if size > MAX_RESULTS_BYTES:
+        raise ResultsError(f"{path} is larger than {MAX_RESULTS_BYTES >> 20} MiB: not a results file")
+    return b"".join(chunks)
+
+
+def _file_kind(mode: int) -> str:
+    return ("a folder" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+
+
+def _parse(data: bytes) -> Any:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ResultsError(f"results.json is not UTF-8 text (byte {e.start})") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ResultsError(f"results.json is not valid JSON (truncated or damaged): {e.msg} "
+                           f"at line {e.lineno} column {e.colno}") from None
+    except (ValueError, RecursionError) as e:  # nesting past Python's limit; an int of 5000 digits
+        raise ResultsError(f"results.json cannot be read: {type(e).__name__}: {e}"[:300]) from None
+    depth = _depth(doc)
+    if depth > MAX_JSON_DEPTH:
+        raise ResultsError(f"results.json nests {depth} deep (a results file nests at most {MAX_JSON_DEPTH})")
+    return doc
+
+
+def _depth(doc: Any) -> int:
+    """How deep lists and objects nest in doc (without recursion)."""
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, (list, dict)):
+            deepest = max(deepest, d)
+            stack.extend((x, d + 1) for x in (v.values() if isinstance(v, dict) else v))
+    return deepest
+
+
+def _kind(v: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "an integer",
+            float: "a number", type(None): "null"}.get(type(v), type(v).__name__)
+
+
+def _want(cond: bool, where: str, v: Any, wanted: str) -> None:
+    if not cond:
+        shown = repr(v) if not isinstance(v, (dict, list)) else _kind(v)
+        raise ResultsError(f"results.json: {where} is {shown[:80]}, not {wanted}")
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and -2**63 <= v < 2**63
+
+
+def _is_num(v: Any) -> bool:
+    return (_is_int(v) or isinstance(v, float)) and math.isfinite(v)
+
+
+# What a record field of each annotation (record.py's, as strings) may hold.
+_FIELD_CHECKS = {
+    "str": (lambda v: isinstance(v, str), "a string"),
+    "str | None": (lambda v: v is None or isinstance(v, str), "a string or null"),
+    "int": (_is_int, "an integer"),
+    "int | None": (lambda v: v is None or _is_int(v), "an integer or null"),
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "float | None": (lambda v: v is None or _is_num(v), "a finite number or null"),
+    "list[float]": (lambda v: isinstance(v, list) and all(_is_num(t) for t in v), "a list of finite numbers"),
+    "dict[str, Any] | None": (lambda v: v is None or isinstance(v, dict), "an object or null"),
+}
+
+
+def check_results(results: Any) -> None:
+    """ResultsError unless results has the shape and types of what
+    `hpcladder run` writes; converts its records to Record objects."""
+    _want(isinstance(results, dict), "the document", results, "an object")
+    _want(results.get("format") == RESULTS_FORMAT, "'format'", results.get("format"), repr(RESULTS_FORMAT))
+    meta = results.get("meta")
+    _want(isinstance(meta, dict), "'meta'", meta, "an object")
+    for key in ("machine", "preset", "baselines"):
+        _want(isinstance(meta.get(key, {}), dict), f"meta.{key}", meta.get(key), "an object")
+    _want(meta.get("references") is None or isinstance(meta["references"], dict), "meta.references",
+          meta.get("references"), "an object or null")
+    for kind, by_workload in meta.get("baselines", {}).items():
+        _want(isinstance(by_workload, dict), f"meta.baselines.{kind}", by_workload, "an object")
+        for w, rung in by_workload.items():
+            _want(rung is None or isinstance(rung, str), f"meta.baselines.{kind}.{w}", rung, "a rung id")
+    fields = results.setdefault("fields", {})
+    _want(isinstance(fields, dict), "'fields'", fields, "an object")
+    for key, f in fields.items():
+        _want(isinstance(f, dict), f"fields[{key!r}]", f, "an object")
+        for k in ("n", "steps"):               # they name the figure's file: integers only
+            _want(_is_int(f.get(k)), f"fields[{key!r}].{k}", f.get(k), "an integer")
+        _want(_is_num(f.get("r")), f"fields[{key!r}].r", f.get("r"), "a finite number")
+    recs = results.get("records")
+    _want(isinstance(recs, list), "'records'", recs, "a list")
+    for i, d in enumerate(recs):
+        _want(isinstance(d, dict), f"record {i}", d, "an object")
+        try:
+            recs[i] = _check_record(d)
+        except ResultsError as e:
+            raise ResultsError(str(e).replace("results.json: ", f"results.json: record {i}: ", 1)) from None
+        except (ValueError, TypeError) as e:   # Record.from_dict's own checks
+            raise ResultsError(f"results.json: record {i}: {e}") from None
+
+
+def _check_record(d: dict[str, Any]) -> Record:
+    types = {f.name: str(f.type) for f in dataclasses.fields(Record)}
+    for k, v in d.items():
+        if k in types and types[k] in _FIELD_CHECKS:
+            ok, wanted = _FIELD_CHECKS[types[k]]
+            _want(ok(v), repr(k), v, wanted)
+    rec = Record.from_dict(d)
+    _want(rec.workload in WORKLOADS, "'workload'", rec.workload, "'diffusion' or 'triangles'")
+    for k in ("n", "steps") if rec.workload == "diffusion" else ("N",):
+        _want(getattr(rec, k) is not None, repr(k), None, f"an integer (a {rec.workload} record)")
+    _want(rec.workers >= 1, "'workers'", rec.workers, "an integer >= 1")
+    if rec.status == PASSED:                   # ranked and plotted: its times must be there
+        for k in ("seconds_min", "seconds_median"):
+            _want(getattr(rec, k) is not None, repr(k), None, "a number (a PASSED record)")
+    return rec
