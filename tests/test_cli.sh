@@ -5,6 +5,7 @@
 # Usage: test_cli.sh PATH/TO/hpcladder-c
 set -u
 C="$1"
+REG=$(cd "$(dirname "${BASH_SOURCE[0]}")/../fuzz/regressions/npy" && pwd)
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 pass=0 fail=0
@@ -100,6 +101,8 @@ expect 2 "option --N does not apply to diffusion" -- diffusion --N 10
 expect 2 "--init: expected gaussian, sine:K or file:PATH.npy" -- diffusion --init flat
 expect 2 "--init sine:K: expected a whole number in \[1," -- diffusion --init sine:0
 expect 2 "K must be in \[1, n-2\] = \[1, 8\]" -- diffusion --n 10 --init sine:9
+# found by fuzz_args: an earlier --init file: hid the range check of a later sine:K
+expect 2 "K must be in \[1, n-2\] = \[1, 8\]" -- diffusion --init file:u.npy --n 10 --init sine:9
 expect 2 "--init: cannot read '$T/none.npy'" -- diffusion --init "file:$T/none.npy"
 expect 2 "--output: cannot write '$T/no/dir/u.npy': folder '$T/no/dir' does not exist" -- diffusion --n 10 --steps 1 --output "$T/no/dir/u.npy"
 expect 2 "--counts: cannot write" -- triangles --counts "$T/no/c.npy"
@@ -151,7 +154,34 @@ expect 2 "contradicts --init" -- diffusion --init "file:$T/u.npy" --n 100
 "$C" triangles --N 100 --counts "$T/c.npy" >/dev/null || bad "write counts"
 [ "$(stat -c %s "$T/c.npy")" -eq $((128 + 100 * 4)) ] && ok || bad "c.npy size"
 expect 2 "expected dtype float64" -- diffusion --init "file:$T/c.npy"
-ls "$T" | grep -q tmp && bad "temporary files left: $(ls "$T")" || ok
+ls -A "$T" | grep -qE '^\.hpcladder-|tmp' && bad "temporary files left: $(ls -A "$T")" || ok
+
+# --- hostile .npy files (the hardening issue; fuzz/regressions/npy) ------------
+# each refused with exit 2 and a message naming the file and the fault
+expect 2 "--init: '$REG/promise-680M-values-in-140-bytes.npy' is truncated: the header promises 680000000 values \(5440000000 bytes\), the file holds 12 bytes" -- diffusion --init "file:$REG/promise-680M-values-in-140-bytes.npy"
+expect 2 "shape dimension 99999999999999999999 is too large" -- diffusion --init "file:$REG/shape-20-digits.npy"
+expect 2 "expected dtype float64 \('<f8'\), the header says '<f8garbage'" -- diffusion --init "file:$REG/descr-f8garbage.npy"
+expect 2 "'fortran_order' must be True or False, found 'Falsely" -- diffusion --init "file:$REG/fortran-order-falsely.npy"
+expect 2 "unexpected key 'fshape'" -- diffusion --init "file:$REG/extra-key-fshape.npy"
+expect 2 "cannot read '$T': not a regular file" -- diffusion --init "file:$T"
+
+# --- output names: the temporary name does not lengthen them -------------------
+# 254 characters (NAME_MAX is 255) are written; 256 are refused before the
+# run - a run of 1e12 steps that would otherwise not end - leaving nothing
+mkdir "$T/names"
+long=$(printf 'a%.0s' $(seq 250)).npy
+expect 0 "^VERDICT: PASSED$" -- diffusion --n 100 --steps 10 --repeats 1 --output "$T/names/$long"
+[ "$(stat -c %s "$T/names/$long" 2>/dev/null)" = $((128 + 100 * 8)) ] && [ "$(ls -A "$T/names" | wc -l)" = 1 ] && ok \
+    || bad "254-character --output: $(ls -A "$T/names")"
+rm -f "$T/names/$long"
+out=$(timeout 20 "$C" diffusion --n 1000 --steps 1e12 --output "$T/names/bb$long" 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "invalid value for --output: cannot write '.*': File name too long" <<<"$out" && ok \
+    || bad "256-character --output: exit $rc: $out"
+# a run stopped before its end leaves no file, not even an empty one
+"$C" diffusion --n 1000 --steps 1e12 --repeats 1 --output "$T/names/u.npy" >/dev/null 2>&1 &
+sleep 1; kill $! 2>/dev/null; wait $! 2>/dev/null
+[ -z "$(ls -A "$T/names")" ] && ok || bad "a stopped run left: $(ls -A "$T/names")"
+rmdir "$T/names"
 
 # --- a wrong result is FAILED with exit code 1 ---------------------------------
 HPCLADDER_CLI_INJECT_FAULT=1 "$C" diffusion --n 1000 --steps 10 >"$T/out" 2>&1; rc=$?

@@ -1,6 +1,7 @@
 /* args.c - option parsing and --help of hpcladder-c.  Every usage error
  * names the option and what it accepts, and happens before anything runs
- * or is written. */
+ * or is written.  The parser itself prints nothing (cli_parse_args returns
+ * the message), so that the fuzz target can call it as the CLI does. */
 #include "cli.h"
 
 #include <errno.h>
@@ -9,21 +10,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Print "hpcladder-c: <message>" and the hint to stderr; returns EXIT_USAGE. */
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
+/* Where a usage error's message goes: the caller's buffer. */
+typedef struct msg {
+    char *buf;
+    size_t len;
+} msg;
+
+/* Write the message into m; returns EXIT_USAGE. */
+static int usage_error(msg m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_error(msg m, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "hpcladder-c: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry 'hpcladder-c --help'.\n");
+    vsnprintf(m.buf, m.len, fmt, ap);
     va_end(ap);
     return EXIT_USAGE;
 }
 
 /* Whole numbers: plain integers or exact scientific notation ("1e7"). */
-static int parse_int64(const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out)
+static int parse_int64(msg m, const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out)
 {
     char *end;
     char range[96];
@@ -45,15 +50,15 @@ static int parse_int64(const char *opt, const char *s, int64_t lo, int64_t hi, i
     *out = (int64_t)d;
     return 0;
 bad:
-    return usage_error("invalid value '%s' for %s: expected %s", s, opt, range);
+    return usage_error(m, "invalid value '%s' for %s: expected %s", s, opt, range);
 }
 
-static int parse_r(const char *s, double *out)
+static int parse_r(msg m, const char *s, double *out)
 {
     char *end;
     double d = strtod(s, &end); /* a subnormal r sets ERANGE but is a valid r */
     if (*s == '\0' || *end != '\0' || !(d > 0.0 && d <= HPL_DIFFUSION_R_MAX))
-        return usage_error("invalid value '%s' for --r: expected a number in (0, 0.5]; r = kappa*dt/dx^2 above 0.5 is "
+        return usage_error(m, "invalid value '%s' for --r: expected a number in (0, 0.5]; r = kappa*dt/dx^2 above 0.5 is "
                            "unstable",
                            s);
     *out = d;
@@ -170,7 +175,7 @@ static void set_defaults(cli_options *o)
 
 /* The first argument: a command, or --help/--version/--list (which take no
  * options but --json after --list).  Returns 0, or EXIT_USAGE. */
-static int parse_command(int argc, char **argv, cli_options *o)
+static int parse_command(msg m, int argc, char **argv, cli_options *o)
 {
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0)
@@ -184,39 +189,41 @@ static int parse_command(int argc, char **argv, cli_options *o)
     else if (strcmp(cmd, "triangles") == 0)
         o->command = CMD_TRIANGLES;
     else
-        return usage_error("unknown command '%s': expected diffusion, triangles, --list, --version or --help", cmd);
+        return usage_error(m, "unknown command '%s': expected diffusion, triangles, --list, --version or --help", cmd);
     if (o->command == CMD_LIST) {
         for (int i = 2; i < argc; i++) {
             if (strcmp(argv[i], "--json") != 0)
-                return usage_error("unknown option '%s' for --list: it takes only --json", argv[i]);
+                return usage_error(m, "unknown option '%s' for --list: it takes only --json", argv[i]);
             o->json = 1;
         }
     }
     return 0;
 }
 
-/* --init gaussian | sine:K | file:PATH */
-static int parse_init(const char *v, cli_options *o)
+/* --init gaussian | sine:K | file:PATH; the last --init wins, so a
+ * path from an earlier one is forgotten. */
+static int parse_init(msg m, const char *v, cli_options *o)
 {
+    o->init_path = NULL;
     if (strcmp(v, "gaussian") == 0) {
         o->init = INIT_GAUSSIAN;
         return 0;
     }
     if (strncmp(v, "sine:", 5) == 0) {
         o->init = INIT_SINE;
-        return parse_int64("--init sine:K", v + 5, 1, INT64_C(1) << 48, &o->sine_k);
+        return parse_int64(m, "--init sine:K", v + 5, 1, INT64_C(1) << 48, &o->sine_k);
     }
     if (strncmp(v, "file:", 5) == 0 && v[5] != '\0') {
         o->init = INIT_FILE;
         o->init_path = v + 5;
         return 0;
     }
-    return usage_error("invalid value '%s' for --init: expected gaussian, sine:K or file:PATH.npy", v);
+    return usage_error(m, "invalid value '%s' for --init: expected gaussian, sine:K or file:PATH.npy", v);
 }
 
 /* One option `a` with its value v (NULL for a flag) for command o->command.
  * Returns 0, or EXIT_USAGE after printing why. */
-static int parse_option(const char *a, const char *v, cli_options *o)
+static int parse_option(msg m, const char *a, const char *v, cli_options *o)
 {
     int64_t x = 0;
     int rc = 0;
@@ -224,27 +231,27 @@ static int parse_option(const char *a, const char *v, cli_options *o)
         hpl_status s = o->command == CMD_DIFFUSION ? hpl_diffusion_kernel_from_name(v, &o->dkernel)
                                                    : hpl_triangles_kernel_from_name(v, &o->tkernel);
         if (s != HPL_OK)
-            return usage_error("invalid value for --kernel: %s", hpl_last_error());
+            return usage_error(m, "invalid value for --kernel: %s", hpl_last_error());
     } else if (strcmp(a, "--n") == 0) {
-        rc = parse_int64(a, v, HPL_DIFFUSION_N_MIN, INT64_C(1) << 48, &o->n);
+        rc = parse_int64(m, a, v, HPL_DIFFUSION_N_MIN, INT64_C(1) << 48, &o->n);
         o->n_set = 1;
     } else if (strcmp(a, "--steps") == 0) {
-        rc = parse_int64(a, v, 0, INT64_MAX / 2, &o->steps);
+        rc = parse_int64(m, a, v, 0, INT64_MAX / 2, &o->steps);
     } else if (strcmp(a, "--r") == 0) {
-        rc = parse_r(v, &o->r);
+        rc = parse_r(m, v, &o->r);
     } else if (strcmp(a, "--init") == 0) {
-        rc = parse_init(v, o);
+        rc = parse_init(m, v, o);
     } else if (strcmp(a, "--output") == 0) {
         o->output = v;
     } else if (strcmp(a, "--N") == 0) {
-        rc = parse_int64(a, v, HPL_TRIANGLES_N_MIN, HPL_TRIANGLES_N_MAX, &o->N);
+        rc = parse_int64(m, a, v, HPL_TRIANGLES_N_MIN, HPL_TRIANGLES_N_MAX, &o->N);
     } else if (strcmp(a, "--counts") == 0) {
         o->counts_path = v;
     } else if (strcmp(a, "--threads") == 0) {
-        rc = parse_int64(a, v, 1, HPL_THREADS_MAX, &x);
+        rc = parse_int64(m, a, v, 1, HPL_THREADS_MAX, &x);
         o->threads = (int)x;
     } else if (strcmp(a, "--repeats") == 0) {
-        rc = parse_int64(a, v, 1, 1000000, &x);
+        rc = parse_int64(m, a, v, 1, 1000000, &x);
         o->repeats = (int)x;
     } else if (strcmp(a, "--json") == 0) {
         o->json = 1;
@@ -254,14 +261,15 @@ static int parse_option(const char *a, const char *v, cli_options *o)
     return rc;
 }
 
-int cli_parse(int argc, char **argv, cli_options *o)
+int cli_parse_args(int argc, char **argv, cli_options *o, char *err, size_t errlen)
 {
+    msg m = {err, errlen};
     set_defaults(o);
-    if (argc < 2) {
-        cli_print_help(stderr, CMD_NONE);
-        return EXIT_USAGE;
-    }
-    int rc = parse_command(argc, argv, o);
+    if (errlen > 0)
+        err[0] = '\0';
+    if (argc < 2)
+        return EXIT_USAGE; /* no message: the caller prints the help */
+    int rc = parse_command(m, argc, argv, o);
     if (rc != 0 || (o->command != CMD_DIFFUSION && o->command != CMD_TRIANGLES))
         return rc;
     const char *cmd = argv[1];
@@ -273,9 +281,9 @@ int cli_parse(int argc, char **argv, cli_options *o)
             if (strcmp(a, options[k].name) == 0)
                 break;
         if (k == nopt)
-            return usage_error("unknown option '%s' for %s", a, cmd);
+            return usage_error(m, "unknown option '%s' for %s", a, cmd);
         if (!(options[k].commands & mask))
-            return usage_error("option %s does not apply to %s", a, cmd);
+            return usage_error(m, "option %s does not apply to %s", a, cmd);
         if (strcmp(a, "--help") == 0) {
             o->help_topic = o->command;
             o->command = CMD_HELP;
@@ -284,13 +292,25 @@ int cli_parse(int argc, char **argv, cli_options *o)
         const char *v = NULL;
         if (options[k].takes_value) {
             if (i + 1 >= argc)
-                return usage_error("option %s needs a value", a);
+                return usage_error(m, "option %s needs a value", a);
             v = argv[++i];
         }
-        if ((rc = parse_option(a, v, o)) != 0)
+        if ((rc = parse_option(m, a, v, o)) != 0)
             return rc;
     }
-    if (o->command == CMD_DIFFUSION && o->init == INIT_SINE && o->init_path == NULL && o->sine_k > o->n - 2)
-        return usage_error("invalid sine mode for --init: K must be in [1, n-2] = [1, %lld]", (long long)(o->n - 2));
+    if (o->command == CMD_DIFFUSION && o->init == INIT_SINE && o->sine_k > o->n - 2)
+        return usage_error(m, "invalid sine mode for --init: K must be in [1, n-2] = [1, %lld]",
+                           (long long)(o->n - 2));
     return 0;
+}
+
+int cli_parse(int argc, char **argv, cli_options *o)
+{
+    char err[4096];
+    int rc = cli_parse_args(argc, argv, o, err, sizeof err);
+    if (rc != 0 && err[0] == '\0')
+        cli_print_help(stderr, CMD_NONE);
+    else if (rc != 0)
+        fprintf(stderr, "hpcladder-c: %s\nTry 'hpcladder-c --help'.\n", err);
+    return rc;
 }

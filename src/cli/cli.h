@@ -36,19 +36,35 @@ typedef struct cli_options {
     int quiet;
 } cli_options;
 
-/* Parse argv into *o.  On a usage error prints one message naming the
- * option and what it accepts to stderr and returns EXIT_USAGE; else 0. */
+/* Parse argv into *o, printing nothing.  Returns 0, or EXIT_USAGE with one
+ * message in err naming the option and what it accepts (err is "" when
+ * argv has no command at all, for which the CLI prints its help).  The
+ * options set on 0 are within the ranges --help states. */
+int cli_parse_args(int argc, char **argv, cli_options *o, char *err, size_t errlen);
+/* cli_parse_args, then on a usage error "hpcladder-c: <message>" and a
+ * hint (or the help) on stderr: what the CLI does. */
 int cli_parse(int argc, char **argv, cli_options *o);
 void cli_print_help(FILE *f, cli_command topic);
 
 /* .npy files (format 1.0, little-endian, C order, 1-D).  The writers write
- * to a temporary file beside path and rename it, so a failure never leaves
- * a half-written file.  Return 0 on success, else -1 with a message in err. */
+ * to a short hidden temporary file beside path (.hpcladder-XXXXXX, created
+ * with O_EXCL) and rename it, so a failure never leaves a half-written file
+ * and any name the folder accepts can be written.  Return 0 on success,
+ * else -1 with a message in err. */
 int npy_write_f64(const char *path, const double *a, int64_t n, char *err, size_t errlen);
 int npy_write_u32(const char *path, const uint32_t *a, int64_t n, char *err, size_t errlen);
-/* Read a 1-D float64 array; *out is malloc'ed.  -1 and a message on error. */
+/* Read a 1-D float64 array of 3 <= n <= 2^48 values from a regular file;
+ * *out is malloc'ed.  The header must be exactly what the format says (the
+ * keys descr '<f8', fortran_order and shape, each once) and the file exactly
+ * as long as the header promises, which is checked before allocating.  -1
+ * and a message naming the file and the fault on error. */
 int npy_read_f64(const char *path, double **out, int64_t *n, char *err, size_t errlen);
-/* Check that path can be created (its folder exists and is writable). */
+/* The same from an open descriptor (read with pread, so its offset is not
+ * used); name is what messages call it.  The fuzz target enters here. */
+int npy_read_f64_fd(int fd, const char *name, double **out, int64_t *n, char *err, size_t errlen);
+/* Check, before a run, that path can be written at its end: a file name the
+ * file system accepts, in a folder where the temporary file can be created,
+ * and not an existing read-only file or non-file.  Leaves nothing behind. */
 int npy_check_writable(const char *path, char *err, size_t errlen);
 
 /* One self-verification check. */
