@@ -10,8 +10,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # compilers, CMake, FFTW (spectral kernel), Open MPI (mpi4py rung), PyPy
-# (py-pypy rung), Python headers and venv
-APT_PACKAGES="build-essential cmake pkg-config libfftw3-dev python3-dev python3-venv libopenmpi-dev openmpi-bin pypy3"
+# (py-pypy rung), Python headers and venv, clang and libFuzzer's runtime
+# (scripts/fuzz.sh; the runtime is only recommended by clang, so named)
+APT_PACKAGES="build-essential cmake pkg-config libfftw3-dev python3-dev python3-venv libopenmpi-dev openmpi-bin pypy3
+              clang libclang-rt-14-dev"
 
 if [ "${HPCLADDER_NO_APT:-0}" != 1 ]; then
     missing=""

@@ -5,7 +5,8 @@
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. a build without the optional layers (no OpenMP, no FFTW): ctest
 #   4. the Python package installed into .venv: pytest
-# Exits non-zero if any test fails.
+#   5. the libFuzzer targets (scripts/fuzz.sh), FUZZ_SECONDS each (default 60)
+# Exits non-zero if any test fails or a fuzzer finds a crash.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -26,3 +27,6 @@ ctest_build minimal -DHPCLADDER_OPENMP=OFF -DHPCLADDER_FFTW=OFF
 
 echo "=== pytest"
 .venv/bin/python -m pytest -q tests/python
+
+echo "=== fuzz (${FUZZ_SECONDS:-60} s per target)"
+bash scripts/fuzz.sh
