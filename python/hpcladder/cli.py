@@ -409,6 +409,12 @@ def cmd_report(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A path that is not UTF-8 (a surrogate-escaped argv) or a lone surrogate
+    # from a record must not turn a finished command into a traceback.
+    try:
+        sys.stdout.reconfigure(errors="backslashreplace")
+    except (AttributeError, ValueError, OSError):
+        pass
     ap = build_parser()
     args = ap.parse_args(argv)
     fn = {"run": cmd_run, "list": cmd_list, "solve": cmd_solve, "report": cmd_report}[args.command]

@@ -355,6 +355,23 @@ def test_report_replaces_a_pipe_instead_of_writing_into_it(tmp_path):
     assert (d / "report.md").is_file() and "py-x" in (d / "report.md").read_text()
 
 
+def test_report_with_lone_surrogates_renders(tmp_path):
+    """JSON may hold "\\ud800", which no UTF-8 file or terminal can: the
+    report is still written and printed (as a backslash escape), exit 0."""
+    doc = _set(GOOD, ["records", 1, "reason"], "lone \ud800 surrogate")
+    doc = _set(doc, ["meta", "machine", "cpu"], "cpu \udcff")
+    d = tmp_path / "res"
+    d.mkdir()
+    (d / "results.json").write_text(json.dumps(doc))          # ensure_ascii: "\ud800" escapes
+    env = dict(_env(), PYTHONIOENCODING="utf-8")              # strict, as on a UTF-8 terminal
+    proc = subprocess.run([sys.executable, "-m", "hpcladder.cli", "report", str(d)], capture_output=True,
+                          text=True, errors="replace", timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "\\ud800" in proc.stdout
+    md = (d / "report.md").read_text(encoding="utf-8")
+    assert "lone \\ud800 surrogate" in md and "cpu \\udcff" in md
+
+
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes anywhere")
 def test_report_into_read_only_folder(tmp_path, capsys):
     d = tmp_path / "res"

@@ -233,11 +233,13 @@ def _print_footer(results: dict[str, Any], out) -> None:
 def _replace(path: Path, data: str) -> None:
     """Write data to path whole or not at all: into a new file beside it
     (created, never opened if something is there: a pipe would block), then
-    renamed over path."""
+    renamed over path.  UTF-8; what UTF-8 cannot hold (a lone surrogate,
+    from a rung's JSON record or a path that is not UTF-8) is written as a
+    backslash escape."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
     try:
-        with open(fd, "w", newline="", encoding="utf-8") as f:
+        with open(fd, "w", newline="", encoding="utf-8", errors="backslashreplace") as f:
             f.write(data)
         os.replace(tmp, path)
     except BaseException:
