@@ -355,6 +355,21 @@ def test_report_replaces_a_pipe_instead_of_writing_into_it(tmp_path):
     assert (d / "report.md").is_file() and "py-x" in (d / "report.md").read_text()
 
 
+def test_report_md_rows_stay_one_line(tmp_path, capsys):
+    """A reason with line breaks and a | does not break report.md's table
+    or its list of failures."""
+    doc = _set(GOOD, ["records", 1, "reason"], "first line\nsecond | line\r\nthird")
+    d = tmp_path / "res"
+    d.mkdir()
+    (d / "results.json").write_text(json.dumps(doc))
+    assert cli.main(["report", str(d)]) == 0
+    md = (d / "report.md").read_text()
+    rows = [line for line in md.splitlines() if "first line" in line]
+    assert len(rows) == 2, md                  # the table row and the failure item, each whole
+    assert all("second \\| line third" in r or "second | line third" in r for r in rows), rows
+    assert not [line for line in md.splitlines() if line.startswith("second") or line.startswith("third")]
+
+
 def test_report_with_lone_surrogates_renders(tmp_path):
     """JSON may hold "\\ud800", which no UTF-8 file or terminal can: the
     report is still written and printed (as a backslash escape), exit 0."""

@@ -311,14 +311,14 @@ def _markdown_body(results: dict[str, Any]) -> str:
             if r.extrapolated_from and r.wall_seconds is not None:
                 wall += f" ({r.extrapolated_from} steps)"
             cells = row[:7] + [fmt_s(r.warmup_seconds), wall, verdict, row[8]]
-            w("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |\n")
+            w("| " + " | ".join(_cell(c) for c in cells) + " |\n")
         w("\n")
     bad = [r for r in as_records(results) if r.status in (FAILED, TIMEOUT)]
     if bad:
         w("## Failures\n\n")
         for r in bad:
             w(f"- **{r.rung}** ({r.workload} {size_label(r.workload, r.size())}, "
-              f"{r.workers} workers): {r.status}: {r.reason}\n")
+              f"{r.workers} workers): {r.status}: {_one_line(r.reason)}\n")
             if r.command:
                 w(f"  - command: `{r.command}`\n")
             if r.stderr_tail:
@@ -328,9 +328,18 @@ def _markdown_body(results: dict[str, Any]) -> str:
     return buf.getvalue()
 
 
+def _one_line(s: str) -> str:
+    """s without line breaks (one would end a Markdown table row or list item)."""
+    return " ".join(s.splitlines())
+
+
+def _cell(s: str) -> str:
+    return _one_line(s).replace("|", "\\|")
+
+
 def _markdown_plots(plots: list[str], plot_note: str) -> str:
     if not plots:
-        return f"## Plots\n\nNo plots: {plot_note}\n"
+        return f"## Plots\n\nNo plots: {_one_line(plot_note)}\n"
     return "## Plots\n\n" + "".join(f"![{p}]({p})\n\n" for p in plots)
 
 
