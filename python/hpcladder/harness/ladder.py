@@ -163,6 +163,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise LadderError(f"--ladder: file not found: {path}") from None
     except OSError as e:
         raise LadderError(f"--ladder: cannot read {path}: {e.strerror}") from None
+    except ValueError:                 # a NUL byte in the path
+        raise LadderError(f"--ladder: {str(path)!r} is not a usable path (it holds a NUL byte)") from None
     if stat.S_ISDIR(st.st_mode):
         raise LadderError(f"--ladder: {path} is a folder, not a ladder file")
     if not stat.S_ISREG(st.st_mode):
@@ -184,6 +186,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise LadderError(f"--ladder: {path} is not valid TOML: {e}") from None
     except RecursionError:             # arrays nested thousands deep
         raise LadderError(f"--ladder: {path} nests too deeply to be a ladder file") from None
+    except ValueError as e:            # an integer of over 4300 digits (Python's int-to-str limit)
+        raise LadderError(f"--ladder: {path} is not a usable ladder file: {e}") from None
     _check_keys(doc, TOP_KEYS, f"{path}")
     return doc
 
