@@ -5,7 +5,10 @@
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. a build without the optional layers (no OpenMP, no FFTW): ctest
 #   4. the Python package installed into .venv: pytest
-#   5. the libFuzzer targets (scripts/fuzz.sh), FUZZ_SECONDS each (default 60)
+#   5. the same pytest under each supported Python older than .venv's
+#      (scripts/test-pythons.sh: 3.9 and 3.10, each installed with pip install .)
+#   6. the libFuzzer targets (scripts/fuzz.sh), FUZZ_SECONDS each (default 60)
+#   7. the atheris targets of the harness's readers (fuzz/python/run.sh)
 # Exits non-zero if any test fails or a fuzzer finds a crash.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,5 +31,13 @@ ctest_build minimal -DHPCLADDER_OPENMP=OFF -DHPCLADDER_FFTW=OFF
 echo "=== pytest"
 .venv/bin/python -m pytest -q tests/python
 
+echo "=== pytest under the Python versions older than .venv's"
+bash scripts/test-pythons.sh
+
 echo "=== fuzz (${FUZZ_SECONDS:-60} s per target)"
 bash scripts/fuzz.sh
+
+echo "=== fuzz, the harness's readers (${FUZZ_SECONDS:-60} s per target)"
+# atheris: pyproject's "fuzz" extra, installed alone (pip install .[fuzz] would rebuild the package)
+.venv/bin/python -m pip install -q "atheris>=3.0" >&2
+bash fuzz/python/run.sh

@@ -167,6 +167,8 @@ def _field(u0):
         return np.array(a, dtype=np.float64, order="C", copy=True)
     u = np.empty(a.shape[0], dtype=np.float64)
     for i, x in enumerate(a):          # Python objects, one by one, so that the message names u0[i]
+        if isinstance(x, (list, tuple, np.ndarray)):   # ragged: NumPy < 1.24 makes an object array of it
+            raise TypeError("u0 must be a 1-D array-like of real numbers: u0[%d] is a %s" % (i, type(x).__name__))
         if _not_a_number(x):
             raise TypeError("u0 must hold real numbers: u0[%d] is %s" % (i, type(x).__name__))
         try:

@@ -233,6 +233,18 @@ class StopSignals:
             signal.signal(sig, old if old is not None else signal.SIG_DFL)
         self._saved.clear()
 
+    def finish(self) -> None:
+        """After the run: restore the handlers, unless a signal stopped it;
+        then exit 128+N follows, and a later signal must not replace it, not
+        even during the interpreter's shutdown (which puts Python's own
+        handlers back to SIG_DFL): ignore them instead."""
+        if self.signum is None:
+            self.restore()
+            return
+        for sig in self._saved:
+            signal.signal(sig, signal.SIG_IGN)
+        self._saved.clear()
+
 
 def _stdout_gone() -> None:
     """stdout's reader left (`hpcladder run | head`): send the rest nowhere,
@@ -299,7 +311,7 @@ def cmd_run(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         return _run_session(session, progress, stop, out, report)
     finally:
-        stop.restore()
+        stop.finish()
 
 
 def _run_session(session, progress, stop: StopSignals, out: Path, report) -> int:
