@@ -16,6 +16,7 @@ written, so that `hpcladder report` on a damaged file exits 2 with the reason.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import io
@@ -26,7 +27,7 @@ import secrets
 import stat
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .._shared import FAILED, PASSED, SKIPPED, TIMEOUT
 from .record import CSV_COLUMNS, Record, as_records
@@ -236,11 +237,19 @@ def _replace(path: Path, data: str) -> None:
     renamed over path.  UTF-8; what UTF-8 cannot hold (a lone surrogate,
     from a rung's JSON record or a path that is not UTF-8) is written as a
     backslash escape."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
-    try:
+    with _replacing(path) as tmp:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
         with open(fd, "w", newline="", encoding="utf-8", errors="backslashreplace") as f:
             f.write(data)
+
+
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A new temporary name beside path, for the block to write; renamed over
+    path when the block ends, removed if it raises."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    try:
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -377,16 +386,9 @@ def write_plots(results: dict[str, Any], out: Path) -> tuple[list[str], str]:
 def _save(plt: Any, fig: Any, out: Path, name: str) -> str:
     """The figure as out/name, whole or not at all."""
     fig.tight_layout()
-    tmp = out / f".{name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
     try:
-        fig.savefig(tmp, dpi=110, format="png")
-        os.replace(tmp, out / name)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+        with _replacing(out / name) as tmp:
+            fig.savefig(tmp, dpi=110, format="png")
     finally:
         plt.close(fig)
     return name
