@@ -68,13 +68,17 @@ HPL_API hpl_status hpl_mpi_diffusion_init_sine(hpl_mpi_diffusion_plan *plan, int
 HPL_API hpl_status hpl_mpi_diffusion_scatter(hpl_mpi_diffusion_plan *plan, const double *u, int root);
 
 /* Collective.  Advance the distributed field by params.steps steps.  What
- * it does, and so what a timer around it measures: ceil(steps/halo) rounds
- * of (ghost exchange with the neighbours - non-blocking sends and receives
- * of halo values per side - then up to halo steps of the inner kernel on
- * block + ghosts, and a copy of the block out of the inner kernel's array),
- * plus one MPI_Allreduce of the status at the start.  It never moves the
- * whole field: no scatter, no gather.  Plan creation, initialisation,
- * scatter and gather are outside it. */
+ * it does, and so what a timer around it measures: one MPI_Allreduce of the
+ * status (after a finiteness scan of the block), then ceil(steps/halo)
+ * rounds (one round of all steps on a single rank) of: non-blocking sends
+ * and receives of halo values per side with the neighbours; while they are
+ * in flight, up to halo steps of the inner kernel on the block alone; then
+ * the same steps on each edge of 3*halo points (ghosts + 2*halo of the
+ * block), whose middle halo points replace the block's invalid edge.  A
+ * rank whose block is shorter than 2*halo waits for its ghosts and then
+ * steps block + ghosts instead.  It never moves the whole field: no
+ * scatter, no gather.  Plan creation, initialisation, scatter and gather
+ * are outside it. */
 HPL_API hpl_status hpl_mpi_diffusion_plan_execute(hpl_mpi_diffusion_plan *plan);
 
 /* Collective.  The whole field into rank root's u (n values; ignored on

@@ -6,12 +6,16 @@
  * block + ghosts those ends are either the global boundary (truly fixed) or
  * a ghost D points away from the block; after s <= D steps the error of the
  * wrongly fixed ghost end has travelled s points inwards, so every point of
- * the block is what the serial kernel computes on the whole field. */
+ * the block is what the serial kernel computes on the whole field.  The
+ * same argument covers the overlapped round (overlapped_round): the block
+ * stepped alone is exact at least halo points from a neighbour's side, and
+ * an edge of 3 halo points is exact in its middle halo points. */
 #include "mpi_internal.h"
 
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct hpl_mpi_diffusion_plan {
     MPI_Comm comm;
@@ -22,7 +26,12 @@ struct hpl_mpi_diffusion_plan {
     int64_t gl, gr;       /* ghost points on the left and right (0 or halo) */
     int64_t m;            /* gl + count + gr */
     double *ext;          /* m values: left ghosts, block, right ghosts */
-    hpl_diffusion_plan *full, *rest; /* inner plans for halo steps and steps % halo */
+    int64_t chunk;        /* steps between exchanges: halo, or steps on one rank */
+    /* inner plans, each for chunk steps (full) and steps % chunk (rest): on
+     * block + ghosts (the plain path), or, when the exchange overlaps work,
+     * on the block alone and on an edge of 3 halo points */
+    hpl_diffusion_plan *full, *rest, *bfull, *brest, *efull, *erest;
+    double *edge[2]; /* overlap: [ghosts | first 2 halo of the block], [last 2 halo | ghosts] */
     double plan_seconds;
 };
 
@@ -63,34 +72,63 @@ static hpl_status check_local(const hpl_mpi_diffusion_plan *pl, hpl_diffusion_ke
     return HPL_OK;
 }
 
+/* Whether the exchange overlaps work: a rank with a neighbour and a block of
+ * at least 2 halo points (and 3, the host kernels' minimum). */
+static int overlaps(const hpl_mpi_diffusion_plan *pl)
+{
+    return pl->size > 1 && pl->count >= 2 * pl->halo && pl->count >= HPL_DIFFUSION_N_MIN;
+}
+
+/* Inner plans on m points for chunk and steps % chunk steps. */
+static hpl_status plans_for(const hpl_mpi_diffusion_plan *pl, hpl_diffusion_kernel k, int64_t m,
+                            hpl_diffusion_plan **full, hpl_diffusion_plan **rest)
+{
+    hpl_diffusion_params q = pl->p;
+    q.n = m;
+    hpl_status s = HPL_OK;
+    if (pl->p.steps >= pl->chunk) {
+        q.steps = pl->chunk;
+        s = hpl_diffusion_plan_create(k, &q, full);
+    }
+    if (s == HPL_OK && pl->p.steps % pl->chunk) {
+        q.steps = pl->p.steps % pl->chunk;
+        s = hpl_diffusion_plan_create(k, &q, rest);
+    }
+    return s == HPL_OK ? HPL_OK : hpl_mpi_fail(s, "%s", hpl_last_error());
+}
+
 /* Buffers and inner plans; the host library's message on failure. */
 static hpl_status setup_local(hpl_mpi_diffusion_plan *pl, hpl_diffusion_kernel k)
 {
     pl->ext = calloc((size_t)pl->m, sizeof(double));
     if (pl->ext == NULL)
         return hpl_mpi_fail(HPL_ENOMEM, "out of memory for a block of %lld doubles", (long long)pl->m);
+    pl->chunk = pl->size > 1 ? pl->halo : pl->p.steps;
     if (pl->m < HPL_DIFFUSION_N_MIN || pl->p.steps == 0)
         return HPL_OK; /* no point of the array ever changes here */
-    hpl_diffusion_params q = pl->p;
-    q.n = pl->m;
-    hpl_status s = HPL_OK;
-    if (pl->p.steps >= pl->halo) {
-        q.steps = pl->halo;
-        s = hpl_diffusion_plan_create(k, &q, &pl->full);
+    hpl_status s = plans_for(pl, k, pl->m, &pl->full, &pl->rest);
+    if (s == HPL_OK && overlaps(pl)) {
+        for (int e = 0; e < 2; e++)
+            if ((pl->edge[e] = calloc((size_t)(3 * pl->halo), sizeof(double))) == NULL)
+                return hpl_mpi_fail(HPL_ENOMEM, "out of memory for two edges of %lld doubles",
+                                    (long long)(3 * pl->halo));
+        s = plans_for(pl, k, pl->count, &pl->bfull, &pl->brest);
+        if (s == HPL_OK)
+            s = plans_for(pl, k, 3 * pl->halo, &pl->efull, &pl->erest);
     }
-    if (s == HPL_OK && pl->p.steps % pl->halo) {
-        q.steps = pl->p.steps % pl->halo;
-        s = hpl_diffusion_plan_create(k, &q, &pl->rest);
-    }
-    if (s != HPL_OK)
-        return hpl_mpi_fail(s, "%s", hpl_last_error());
-    return HPL_OK;
+    return s;
 }
 
 static void free_plan(hpl_mpi_diffusion_plan *pl)
 {
     hpl_diffusion_plan_destroy(pl->full);
     hpl_diffusion_plan_destroy(pl->rest);
+    hpl_diffusion_plan_destroy(pl->bfull);
+    hpl_diffusion_plan_destroy(pl->brest);
+    hpl_diffusion_plan_destroy(pl->efull);
+    hpl_diffusion_plan_destroy(pl->erest);
+    free(pl->edge[0]);
+    free(pl->edge[1]);
     free(pl->ext);
     if (pl->comm != MPI_COMM_NULL)
         MPI_Comm_free(&pl->comm);
@@ -286,6 +324,38 @@ static hpl_status exchange(hpl_mpi_diffusion_plan *pl)
     return HPL_OK;
 }
 
+/* One round of s steps with the exchange in flight: the edges' own points
+ * are copied out (they are also what is sent), the ghosts arrive into the
+ * edges, the block advances alone (valid at least halo points from a
+ * neighbour's side), then each edge of 3 halo points advances and its middle
+ * halo points, valid, are copied into the block. */
+static hpl_status overlapped_round(hpl_mpi_diffusion_plan *pl, int64_t s)
+{
+    MPI_Request req[4];
+    int nreq = 0;
+    const int64_t h = pl->halo, c = pl->count;
+    const int d = (int)h;
+    double *block = pl->ext + pl->gl, *L = pl->edge[0], *R = pl->edge[1];
+    hpl_diffusion_plan *bp = s == pl->chunk ? pl->bfull : pl->brest, *ep = s == pl->chunk ? pl->efull : pl->erest;
+    if (pl->gl) {
+        memcpy(L + h, block, (size_t)(2 * h) * sizeof(double));
+        HPL_MPI_CHECK(MPI_Irecv(L, d, MPI_DOUBLE, pl->rank - 1, 0, pl->comm, &req[nreq++]));
+        HPL_MPI_CHECK(MPI_Isend(L + h, d, MPI_DOUBLE, pl->rank - 1, 1, pl->comm, &req[nreq++]));
+    }
+    if (pl->gr) {
+        memcpy(R, block + c - 2 * h, (size_t)(2 * h) * sizeof(double));
+        HPL_MPI_CHECK(MPI_Irecv(R + 2 * h, d, MPI_DOUBLE, pl->rank + 1, 1, pl->comm, &req[nreq++]));
+        HPL_MPI_CHECK(MPI_Isend(R + h, d, MPI_DOUBLE, pl->rank + 1, 0, pl->comm, &req[nreq++]));
+    }
+    hpl_status st = hpl_diffusion_plan_execute(bp, block);
+    HPL_MPI_CHECK(MPI_Waitall(nreq, req, MPI_STATUSES_IGNORE));
+    if (st == HPL_OK && pl->gl && (st = hpl_diffusion_plan_execute(ep, L)) == HPL_OK)
+        memcpy(block, L + h, (size_t)h * sizeof(double));
+    if (st == HPL_OK && pl->gr && (st = hpl_diffusion_plan_execute(ep, R)) == HPL_OK)
+        memcpy(block + c - h, R + h, (size_t)h * sizeof(double));
+    return st == HPL_OK ? HPL_OK : hpl_mpi_fail(st, "%s", hpl_last_error());
+}
+
 hpl_status hpl_mpi_diffusion_plan_execute(hpl_mpi_diffusion_plan *plan)
 {
     if (plan == NULL)
@@ -300,12 +370,18 @@ hpl_status hpl_mpi_diffusion_plan_execute(hpl_mpi_diffusion_plan *plan)
     if ((s = hpl_mpi_agree(plan->comm, s)) != HPL_OK)
         return s;
     for (int64_t done = 0; done < plan->p.steps;) {
-        hpl_diffusion_plan *inner = plan->p.steps - done >= plan->halo ? plan->full : plan->rest;
-        if ((s = exchange(plan)) != HPL_OK)
-            return s;
-        if (plan->m >= HPL_DIFFUSION_N_MIN && (s = hpl_diffusion_plan_execute(inner, plan->ext)) != HPL_OK)
-            return hpl_mpi_fail(s, "%s", hpl_last_error());
-        done += plan->p.steps - done >= plan->halo ? plan->halo : plan->p.steps - done;
+        int64_t steps = plan->p.steps - done >= plan->chunk ? plan->chunk : plan->p.steps - done;
+        if (overlaps(plan)) {
+            if ((s = overlapped_round(plan, steps)) != HPL_OK)
+                return s;
+        } else {
+            hpl_diffusion_plan *inner = steps == plan->chunk ? plan->full : plan->rest;
+            if ((s = exchange(plan)) != HPL_OK)
+                return s;
+            if (plan->m >= HPL_DIFFUSION_N_MIN && (s = hpl_diffusion_plan_execute(inner, plan->ext)) != HPL_OK)
+                return hpl_mpi_fail(s, "%s", hpl_last_error());
+        }
+        done += steps;
     }
     return HPL_OK;
 }
