@@ -3,7 +3,7 @@
 # installs what is missing, then
 #   1. the C library and CLI, Release build: ctest (all kernels, all error paths)
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer
-#   3. a build without the optional layers (no OpenMP, no FFTW): ctest
+#   3. a build without the optional layers (no OpenMP, no FFTW, no MPI): ctest
 #   4. the Python package installed into .venv: pytest
 #   5. the same pytest under each supported Python older than .venv's
 #      (scripts/test-pythons.sh: 3.9 and 3.10, each installed with pip install .)
@@ -26,7 +26,7 @@ ctest_build() { # NAME CMAKE-ARGS...
 
 ctest_build release
 ctest_build sanitize -DCMAKE_BUILD_TYPE=Debug -DHPCLADDER_SANITIZE=address,undefined
-ctest_build minimal -DHPCLADDER_OPENMP=OFF -DHPCLADDER_FFTW=OFF
+ctest_build minimal -DHPCLADDER_OPENMP=OFF -DHPCLADDER_FFTW=OFF -DHPCLADDER_MPI=OFF
 
 echo "=== pytest"
 .venv/bin/python -m pytest -q tests/python
