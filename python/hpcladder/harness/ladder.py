@@ -277,7 +277,7 @@ def _parse_rung(d: Any, path: Path) -> Rung:
     else:
         raise LadderError(f"{where}: 'command' must be a string or a table workload -> string")
     for w, c in commands.items():
-        _check_template(c, f"{where}: command for {w}")
+        _check_template(c, w, f"{where}: command for {w}")
     reqs = []
     for q in _as_list(d.get("requires", [])):
         if not isinstance(q, dict) or not (("tool" in q) ^ ("module" in q)):
@@ -333,11 +333,14 @@ def _slow_flag(v: Any, where: str) -> bool | list:
 # Values the templates are tried with at load time, one of each kind.
 _SAMPLE = {**{k: "x" for k in PLACEHOLDERS}, "n": 64, "steps": 2, "r": 0.1, "N": 60,
            "repeats": 3, "workers": 1, "threads": 1}
+# Placeholders that have no value for a workload (the runner gives them "").
+_NOT_FOR = {"diffusion": ("N",), "triangles": ("n", "steps", "r")}
 
 
-def _check_template(template: Any, where: str) -> None:
+def _check_template(template: Any, workload: str, where: str) -> None:
     """Refuse now what would fail at run time: a template that is not a
-    string, unknown placeholders, format specs or conversions (only plain
+    string, unknown placeholders or ones without a value for the workload
+    ({N} in a diffusion command), format specs or conversions (only plain
     {name}), a command line a POSIX shell could not split, an empty command."""
     import string
     if not isinstance(template, str):
@@ -352,11 +355,15 @@ def _check_template(template: Any, where: str) -> None:
     unknown = sorted({f for f in fields if f not in PLACEHOLDERS})
     if unknown:
         raise LadderError(f"{where}: unknown placeholder(s) {unknown}; allowed: {list(PLACEHOLDERS)}")
+    foreign = sorted({f for f in fields if f in _NOT_FOR[workload]})
+    if foreign:
+        raise LadderError(f"{where}: placeholder(s) {foreign} have no value for {workload}")
     if any(spec or conv for _, f, spec, conv in parts if f is not None):
         raise LadderError(f"{where}: placeholders are plain {{name}}, without '!' conversions or ':' formats: "
                           f"{template!r}")
+    sample = dict(_SAMPLE, **{k: "" for k in _NOT_FOR[workload]})
     try:
-        argv = shlex.split(template.format(**_SAMPLE))
+        argv = shlex.split(template.format(**sample))
     except ValueError as e:            # "No closing quotation", "No escaped character"
         raise LadderError(f"{where}: cannot be split like a shell command line ({e}): {template!r}") from None
     if not argv:
