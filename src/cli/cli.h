@@ -87,4 +87,10 @@ int verify_diffusion(const cli_options *o, const double *u0, const double *u, ch
  * whole array, and the known answers. */
 int verify_triangles(const cli_options *o, const uint32_t *counts, check_result *out, char *err, size_t errlen);
 
+/* JSON output (json.c): s as a JSON string (quotes, backslashes and control
+ * characters escaped); x as %.17g, which round-trips, or null if it is not
+ * finite (JSON has no NaN or Infinity). */
+void cli_json_string(FILE *f, const char *s);
+void cli_json_double(FILE *f, double x);
+
 #endif

@@ -50,43 +50,18 @@ static void progress(const cli_options *o, int i, double sec)
         fprintf(stderr, "  repeat %d/%d: %.6f s\n", i + 1, o->repeats, sec);
 }
 
-/* JSON string with the escapes a path can need. */
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
-/* Finite doubles as %.17g (round-trips), others as null: JSON has no NaN. */
-static void json_double(FILE *f, double x)
-{
-    if (isfinite(x))
-        fprintf(f, "%.17g", x);
-    else
-        fputs("null", f);
-}
-
 static void json_common(FILE *f, const timing *t, int repeats)
 {
     fprintf(f, "\"repeats\": %d, \"seconds\": [", repeats);
     for (int i = 0; i < repeats; i++) {
         if (i)
             fputs(", ", f);
-        json_double(f, t->seconds[i]);
+        cli_json_double(f, t->seconds[i]);
     }
     fputs("], \"seconds_min\": ", f);
-    json_double(f, t->min);
+    cli_json_double(f, t->min);
     fputs(", \"seconds_median\": ", f);
-    json_double(f, t->median);
+    cli_json_double(f, t->median);
 }
 
 static void json_checks(FILE *f, const check_result *c, int nc, int passed)
@@ -95,11 +70,11 @@ static void json_checks(FILE *f, const check_result *c, int nc, int passed)
     for (int i = 0; i < nc; i++) {
         fprintf(f, "%s{\"name\": \"%s\", \"ok\": %s, \"detail\": ", i ? ", " : "", c[i].name,
                 c[i].ok ? "true" : "false");
-        json_string(f, c[i].detail);
+        cli_json_string(f, c[i].detail);
         fputs(", \"error\": ", f);
-        json_double(f, c[i].error);
+        cli_json_double(f, c[i].error);
         fputs(", \"tolerance\": ", f);
-        json_double(f, c[i].tolerance);
+        cli_json_double(f, c[i].tolerance);
         fputc('}', f);
     }
     fprintf(f, "], \"verdict\": \"%s\", \"version\": \"%s\"}\n", passed ? "PASSED" : "FAILED", hpl_version());
@@ -239,16 +214,16 @@ static void print_diffusion(const cli_options *o, const hpl_diffusion_plan *plan
     double ups = t->min > 0 ? (double)(o->n - 2) * (double)o->steps / t->min : 0.0;
     if (o->json) {
         printf("{\"workload\": \"diffusion\", \"kernel\": \"%s\", \"detail\": ", kname);
-        json_string(stdout, detail);
+        cli_json_string(stdout, detail);
         printf(", \"n\": %lld, \"steps\": %lld, \"r\": %.17g, \"init\": ", (long long)o->n, (long long)o->steps, o->r);
-        json_string(stdout, o->init == INIT_FILE ? o->init_path : init);
+        cli_json_string(stdout, o->init == INIT_FILE ? o->init_path : init);
         printf(", \"threads\": %d, ", threads);
         json_common(stdout, t, o->repeats);
         const char *keys[] = {"plan_seconds", "updates_per_second", "sum", "max", "l2"};
         const double vals[] = {hpl_diffusion_plan_seconds(plan), ups, sum, mx, l2};
         for (int i = 0; i < 5; i++) {
             printf(", \"%s\": ", keys[i]);
-            json_double(stdout, vals[i]);
+            cli_json_double(stdout, vals[i]);
         }
         json_checks(stdout, checks, nc, passed);
         return;
@@ -432,14 +407,14 @@ static void list_workload(hpl_workload w, int json)
             continue;
         }
         printf("%s{\"id\": %d, \"name\": ", k ? ", " : "", k);
-        json_string(stdout, ki.name);
+        cli_json_string(stdout, ki.name);
         printf(", \"summary\": ");
-        json_string(stdout, ki.summary);
+        cli_json_string(stdout, ki.summary);
         printf(", \"threaded\": %s, \"data\": \"%s\", \"built\": %s, \"why\": ", ki.threaded ? "true" : "false",
                hpl_data_name(ki.data), ki.built ? "true" : "false");
-        json_string(stdout, ki.why);
+        cli_json_string(stdout, ki.why);
         printf(", \"detail\": ");
-        json_string(stdout, ki.detail);
+        cli_json_string(stdout, ki.detail);
         printf("}");
     }
     if (json)

@@ -28,29 +28,6 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
-static void json_double(FILE *f, double x)
-{
-    if (isfinite(x))
-        fprintf(f, "%.17g", x);
-    else
-        fputs("null", f);
-}
-
 /* Remove --halo D and --split S from argv (they are ours), so that the rest
  * is hpcladder-c's command line.  0 or EXIT_USAGE (message printed by rank 0). */
 static int take_mpi_options(int *argc, char **argv, mpi_options *m)
@@ -138,12 +115,12 @@ static void json_seconds(const timing *t, int repeats)
     for (int i = 0; i < repeats; i++) {
         if (i)
             fputs(", ", stdout);
-        json_double(stdout, t->seconds[i]);
+        cli_json_double(stdout, t->seconds[i]);
     }
     fputs("], \"seconds_min\": ", stdout);
-    json_double(stdout, t->min);
+    cli_json_double(stdout, t->min);
     fputs(", \"seconds_median\": ", stdout);
-    json_double(stdout, t->median);
+    cli_json_double(stdout, t->median);
 }
 
 static void print_checks_end(const cli_options *o, const check_result *c, int nc, int passed, const char *path)
@@ -153,11 +130,11 @@ static void print_checks_end(const cli_options *o, const check_result *c, int nc
         for (int i = 0; i < nc; i++) {
             printf("%s{\"name\": \"%s\", \"ok\": %s, \"detail\": ", i ? ", " : "", c[i].name,
                    c[i].ok ? "true" : "false");
-            json_string(stdout, c[i].detail);
+            cli_json_string(stdout, c[i].detail);
             fputs(", \"error\": ", stdout);
-            json_double(stdout, c[i].error);
+            cli_json_double(stdout, c[i].error);
             fputs(", \"tolerance\": ", stdout);
-            json_double(stdout, c[i].tolerance);
+            cli_json_double(stdout, c[i].tolerance);
             fputc('}', stdout);
         }
         printf("], \"verdict\": \"%s\", \"version\": \"%s\"}\n", passed ? "PASSED" : "FAILED", hpl_version());
@@ -212,9 +189,9 @@ static int finish_diffusion(const cli_options *o, const mpi_options *m, const hp
     double ups = t->min > 0 ? (double)(o->n - 2) * (double)o->steps / t->min : 0.0;
     if (o->json) {
         printf("{\"workload\": \"diffusion\", \"kernel\": \"%s\", \"detail\": ", kname);
-        json_string(stdout, detail);
+        cli_json_string(stdout, detail);
         printf(", \"n\": %lld, \"steps\": %lld, \"r\": %.17g, \"init\": ", (long long)o->n, (long long)o->steps, o->r);
-        json_string(stdout, o->init == INIT_FILE ? o->init_path : init);
+        cli_json_string(stdout, o->init == INIT_FILE ? o->init_path : init);
         printf(", \"threads\": %d, \"ranks\": %d, \"halo\": %lld, ", threads, m->size, (long long)m->halo);
         json_seconds(t, o->repeats);
         const char *keys[] = {"plan_seconds", "init_seconds", "gather_seconds", "updates_per_second", "sum", "max",
@@ -222,7 +199,7 @@ static int finish_diffusion(const cli_options *o, const mpi_options *m, const hp
         const double vals[] = {hpl_mpi_diffusion_plan_seconds(plan), init_s, gather_s, ups, sum, mx, l2};
         for (int i = 0; i < 7; i++) {
             printf(", \"%s\": ", keys[i]);
-            json_double(stdout, vals[i]);
+            cli_json_double(stdout, vals[i]);
         }
     } else {
         printf("diffusion  kernel=%s (inside %d ranks, halo %lld)  n=%lld steps=%lld r=%g init=%s threads=%d\n", kname,
