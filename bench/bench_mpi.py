@@ -89,7 +89,8 @@ def mpirun(a, np, bind=None, btl=None):
 
 
 def netns_mpirun(hostfile, np):
-    return [NETNS, "mpirun", "--hostfile", hostfile, "-np", str(np)]
+    return ["env"] + ["%s=%s" % kv for kv in sorted(NETNS_ENV.items())] + [
+        NETNS, "mpirun", "--hostfile", hostfile, "-np", str(np)]
 
 
 def run_once(cmd, env):
