@@ -103,6 +103,18 @@ hostfile() {
     done | sort -n | while read -r k; do echo "$SUBNET.$k slots=$slots"; done
 }
 
+mend() {
+    ip -n "$PREFIX-sw" link set "p$1" up
+    # Forget what the cut taught the neighbour caches: host K's ARP entries
+    # for the others are left INCOMPLETE/FAILED by traffic during the cut, and
+    # the first connect() after the mend then fails at once ("unable to
+    # complete a TCP connection", seen when a job was started right after).
+    ip -n "$PREFIX-h$1" neigh flush dev eth0
+    for ns in $(ours); do
+        case "$ns" in "$PREFIX-h$1"|"$PREFIX-sw") ;; *) ip -n "$ns" neigh flush to "$SUBNET.$1" ;; esac
+    done
+}
+
 mpirun_on_h1() {
     [ -e "/run/netns/$PREFIX-h1" ] || die "mpirun: no host $PREFIX-h1 (netns-hosts.sh up N first)"
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -124,7 +136,7 @@ case "$cmd" in
     down) down ;;
     mpirun) mpirun_on_h1 "$@" ;;
     cut) host_number "${1:-}" cut; ip -n "$PREFIX-sw" link set "p$1" down ;;
-    mend) host_number "${1:-}" mend; ip -n "$PREFIX-sw" link set "p$1" up ;;
+    mend) host_number "${1:-}" mend; mend "$1" ;;
     pids) host_number "${1:-}" pids; ip netns pids "$PREFIX-h$1" ;;
     hostfile) hostfile "${1:-1}" ;;
     *) echo "usage: netns-hosts.sh up N | down | mpirun ARGS... | cut K | mend K | pids K | hostfile [SLOTS]" >&2; exit 2 ;;
