@@ -79,6 +79,20 @@ def real_option(lo: float, hi: float, allowed: str, lo_open: bool = True):
     return number
 
 
+# The most workers --workers accepts (ranks x threads; far above any node).
+WORKERS_MAX = 4096
+
+
+def worker_list(s: str) -> list[int]:
+    """argparse type: comma-separated worker counts, each an integer in
+    [1, WORKERS_MAX]; duplicates removed, sorted."""
+    one = integer_option(1, WORKERS_MAX, f"in [1, {WORKERS_MAX}]")
+    parts = [p for p in s.split(",")]
+    if not s.strip() or any(not p.strip() for p in parts):
+        raise argparse.ArgumentTypeError(f"must be a list of worker counts like 1,2,4, got {s!r}")
+    return sorted({one(p) for p in parts})
+
+
 def path_option(s: str) -> str:
     """argparse type: a path; an empty one (an unset shell variable) would
     mean the current folder, and no path holds a NUL."""
@@ -128,7 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
                "Timing: the rung's own kernel time, min and median of >= 3 repeats; warm-up (JIT, import)\n"
                "reported separately; whole-process wall time measured too. Slow diffusion rungs run fewer\n"
                "steps and are scaled up linearly, marked 'extrapolated from K steps'.\n"
-               "Parallel rungs sweep 1, 2, 4, ... workers up to the cores.\n"
+               "Scaling: parallel rungs sweep 1, 2, 4, ... workers up to the cores (or --workers); MPI\n"
+               "rungs spend workers as ranks, hybrid ones as every ranks x threads-per-rank (2rx1t, 1rx2t).\n"
+               "Strong scaling: the preset's sizes, speedup t(1)/t(w). Weak scaling (diffusion; the preset's\n"
+               "weak sizes, n per worker): n = w x n per worker, efficiency t(1)/t(w), ideal 100%.\n"
+               "More workers than cores only with --oversubscribe, and marked '+over' in the tables.\n"
+               "MPI rungs launch with {mpirun} -n RANKS: HPCLADDER_MPIRUN=/path/to/launcher picks a\n"
+               "cluster's mpirun/mpiexec, or srun inside an allocation (docs/cluster.md).\n"
                "Signals: Ctrl-C (SIGINT), SIGTERM or SIGHUP kill the running rung and keep what was measured;\n"
                "one ignored when `run` started stays ignored (nohup: SIGHUP; `cmd &` in a script: SIGINT);\n"
                "SIGTERM always stops the run.\n"
@@ -145,6 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a ladder TOML whose rungs/presets are added to or override the default ones")
     run.add_argument("--timeout", type=real_option(0, TIMEOUT_MAX, "of seconds in (0, 1e6]"),
                      metavar="S", help="seconds before a rung process is killed (default: the preset's)")
+    run.add_argument("--workers", type=worker_list, metavar="W,W",
+                     help=f"worker counts for the parallel rungs, each in [1, {WORKERS_MAX}] (default: 1, 2, 4, "
+                          f"... up to the cores; 1 is always added, as the base of speedups)")
+    run.add_argument("--oversubscribe", action="store_true",
+                     help="allow --workers above the core count (marked '+over'; timings then share cores)")
+    run.add_argument("--scaling", choices=("strong", "weak", "both"), default="both",
+                     help="strong: the preset's sizes; weak: the preset's weak-scaling sizes (diffusion, n per "
+                          "worker) for the parallel rungs, the serial ones as usual; both (default)")
 
     lst = sub.add_parser("list", help="every rung: available here, or why not and the install command",
                          description="List every rung of the ladder with its workloads and whether it can "
@@ -294,8 +322,13 @@ def cmd_run(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         print("hpcladder run: NumPy is required (pip install numpy)", file=sys.stderr)
         return 2
 
+    cores = os.cpu_count() or 1
+    if args.workers and max(args.workers) > cores and not args.oversubscribe:
+        ap.error(f"run: argument --workers: {max(args.workers)} is more than the {cores} cores of this machine; "
+                 f"add --oversubscribe to run it anyway (its rows are marked '+over')")
     cfg = RunConfig(ladder=ladder, preset=ladder.presets[args.preset], workloads=workloads,
-                    rung_ids=rung_ids, out=out, timeout=args.timeout, argv=sys.argv[1:])
+                    rung_ids=rung_ids, out=out, timeout=args.timeout, argv=sys.argv[1:], cores=cores,
+                    workers=args.workers, scaling=args.scaling)
     progress = make_progress()
     session = Session(cfg, progress, writer=lambda res: report.write_incremental(res, out))
     if not session.tasks():

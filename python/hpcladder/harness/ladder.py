@@ -33,8 +33,8 @@ from typing import Any
 WORKLOADS = ("diffusion", "triangles")
 
 # Placeholders a command template may use (docs/protocol.md lists them).
-PLACEHOLDERS = ("python", "pypy", "hpcladder_c", "mpirun", "workload", "opts", "args",
-                "n", "steps", "r", "N", "repeats", "workers", "threads", "output",
+PLACEHOLDERS = ("python", "pypy", "hpcladder_c", "hpcladder_c_mpi", "mpirun", "workload", "opts", "args",
+                "n", "steps", "r", "N", "repeats", "workers", "ranks", "threads", "output",
                 "ladder_dir", "rungs_dir")
 
 # Tools implied by placeholders: using {pypy} in a command means the rung
@@ -43,7 +43,14 @@ IMPLIED_TOOLS = {
     "pypy": ("pypy3", "apt-get install pypy3"),
     "mpirun": ("mpirun", "apt-get install openmpi-bin libopenmpi-dev"),
     "hpcladder_c": ("hpcladder-c", "pip install .   (builds the C library and hpcladder-c)"),
+    "hpcladder_c_mpi": ("hpcladder-c-mpi", "apt-get install libopenmpi-dev openmpi-bin && pip install .   "
+                        "(builds hpcladder-c-mpi where an MPI C compiler is found)"),
 }
+
+# How a parallel rung spends its workers (the `layout` key): "threads" (threads
+# or processes of one program: ranks = 1, threads = workers), "ranks" (MPI
+# ranks of one thread each) or "hybrid" (every ranks x threads = workers).
+LAYOUTS = ("threads", "ranks", "hybrid")
 
 
 class LadderError(ValueError):
@@ -70,6 +77,7 @@ class Rung:
     commands: dict[str, str]          # workload -> command template
     requires: list[Requirement]
     parallel: bool = False            # sweep workers 1, 2, 4 .. cores
+    layout: str = "threads"           # how workers split into ranks x threads (LAYOUTS)
     slow: bool | list = False         # calibrate first; scale down if over budget (or a list of workloads)
     extrapolate: bool = True          # diffusion cost per step is constant -> may scale
     cost: dict[str, float] = dataclasses.field(default_factory=dict)  # triangles: t ~ N**cost
@@ -79,6 +87,15 @@ class Rung:
     group: str = ""                   # "python", "c", "parallel", "user": for the report
     source: str = ""                  # the ladder file it came from
     ladder_dir: str = ""
+
+    def layouts(self, workers: int) -> list[tuple[int, int]]:
+        """(ranks, threads) pairs that make `workers` for this rung: one pair,
+        or every factorisation for a hybrid rung (pure MPI first)."""
+        if not self.parallel or self.layout == "threads":
+            return [(1, workers)]
+        if self.layout == "ranks":
+            return [(workers, 1)]
+        return [(workers // t, t) for t in range(1, workers + 1) if workers % t == 0]
 
     def is_slow(self, workload: str) -> bool:
         return workload in self.slow if isinstance(self.slow, list) else bool(self.slow)
@@ -108,6 +125,7 @@ class Preset:
     diffusion: list[dict[str, int]]   # [{n, steps}, ...]
     triangles: list[dict[str, int]]   # [{N}, ...]
     talk_workers: list[int]           # extra worker counts (capped at the cores)
+    weak: list[dict[str, int]]        # weak scaling, diffusion: [{n (per worker), steps}, ...]
     calibrate_steps: int
     calibrate_N: int
 
@@ -143,10 +161,10 @@ RUNG_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 LIMITS = {"n": (3, 1 << 40), "steps": (1, 1 << 40), "N": (1, 4_000_000_000),
           "repeats": (3, 1000), "calibrate_steps": (1, 1 << 40), "calibrate_N": (1, 4_000_000_000),
           "talk_workers": (1, 1 << 20)}
-RUNG_KEYS = ("id", "title", "workloads", "command", "requires", "parallel", "slow", "extrapolate",
+RUNG_KEYS = ("id", "title", "workloads", "command", "requires", "parallel", "layout", "slow", "extrapolate",
              "cost", "talk", "env", "kernel", "group")
 PRESET_KEYS = ("description", "repeats", "budget", "timeout", "calibrate_steps", "calibrate_N",
-               "talk_workers", "diffusion", "triangles")
+               "talk_workers", "diffusion", "triangles", "weak")
 TOP_KEYS = ("version", "baselines", "presets", "rungs")
 
 
@@ -290,6 +308,9 @@ def _parse_rung(d: Any, path: Path) -> Rung:
     cost = d.get("cost", {})
     _check_keys(cost, WORKLOADS, f"{where}: cost")
     cost = {w: _number(e, f"cost.{w}", where, 0.0, 10.0) for w, e in cost.items()}
+    layout = _str(d, "layout", where, "threads")
+    if layout not in LAYOUTS:
+        raise LadderError(f"{where}: 'layout' must be one of {LAYOUTS}, got {layout!r}")
     env = d.get("env", {})
     _check_keys(env, tuple(env) if isinstance(env, dict) else (), f"{where}: env")
     for k, v in env.items():
@@ -297,7 +318,7 @@ def _parse_rung(d: Any, path: Path) -> Rung:
             raise LadderError(f"{where}: env {k} = {v!r}: names are [A-Za-z_][A-Za-z0-9_]*, values strings")
     return Rung(
         id=rid, title=_str(d, "title", where, rid), workloads=workloads, commands=commands, requires=reqs,
-        parallel=_bool(d, "parallel", where, False), slow=_slow_flag(d.get("slow", False), where),
+        parallel=_bool(d, "parallel", where, False), layout=layout, slow=_slow_flag(d.get("slow", False), where),
         extrapolate=_bool(d, "extrapolate", where, True), cost=cost,
         talk=_talk(d.get("talk", []), where),
         env={k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in env.items()},
@@ -332,7 +353,7 @@ def _slow_flag(v: Any, where: str) -> bool | list:
 
 # Values the templates are tried with at load time, one of each kind.
 _SAMPLE = {**{k: "x" for k in PLACEHOLDERS}, "n": 64, "steps": 2, "r": 0.1, "N": 60,
-           "repeats": 3, "workers": 1, "threads": 1}
+           "repeats": 3, "workers": 1, "ranks": 1, "threads": 1}
 # Placeholders that have no value for a workload (the runner gives them "").
 _NOT_FOR = {"diffusion": ("N",), "triangles": ("n", "steps", "r")}
 
@@ -377,6 +398,12 @@ def _parse_preset(name: str, d: Any, path: Path) -> Preset:
     tri = d.get("triangles", {})
     _check_keys(dif, ("r", "sizes"), f"{where}: diffusion")
     _check_keys(tri, ("sizes",), f"{where}: triangles")
+    # Weak scaling (n per worker): diffusion only, since a triangles problem
+    # cannot grow in proportion to the workers (the work per p grows with p).
+    weak = d.get("weak", {})
+    _check_keys(weak, ("diffusion",), f"{where}: weak")
+    weak_dif = weak.get("diffusion", {})
+    _check_keys(weak_dif, ("sizes",), f"{where}: weak.diffusion")
 
     def sizes(table: dict, keys: tuple[str, ...], what: str) -> list[dict[str, int]]:
         v = table.get("sizes", [])
@@ -401,6 +428,7 @@ def _parse_preset(name: str, d: Any, path: Path) -> Preset:
         timeout=_number(d.get("timeout", 120.0), "timeout", where, 0.0, 1e7),
         r=_number(dif.get("r", 0.1), "diffusion.r", where, 0.0, 0.5),
         diffusion=sizes(dif, ("n", "steps"), "diffusion"), triangles=sizes(tri, ("N",), "triangles"),
+        weak=sizes(weak_dif, ("n", "steps"), "weak.diffusion"),
         talk_workers=[_int(w, "talk_workers", where) for w in tw],
         calibrate_steps=_int(d.get("calibrate_steps", 10), "calibrate_steps", where),
         calibrate_N=_int(d.get("calibrate_N", 200), "calibrate_N", where))
@@ -464,14 +492,19 @@ def _deep_merge(a: dict, b: dict) -> dict:
 # ---------------------------------------------------------------- availability
 
 def tool_paths() -> dict[str, str | None]:
-    """Where the tools behind {python} {pypy} {hpcladder_c} {mpirun} are (None = absent).
+    """Where the tools behind {python} {pypy} {hpcladder_c} {hpcladder_c_mpi}
+    {mpirun} are (None = absent).
 
-    HPCLADDER_PYPY / HPCLADDER_MPIRUN / HPCLADDER_C override the lookup."""
+    HPCLADDER_PYPY / HPCLADDER_MPIRUN / HPCLADDER_C / HPCLADDER_C_MPI override
+    the lookup.  HPCLADDER_MPIRUN may name any launcher that takes `-n RANKS
+    PROGRAM ARGS` (a cluster's mpirun or mpiexec, srun inside an allocation,
+    a wrapper script)."""
     return {
         "python": sys.executable,
         "pypy": os.environ.get("HPCLADDER_PYPY") or shutil.which("pypy3"),
         "mpirun": os.environ.get("HPCLADDER_MPIRUN") or shutil.which("mpirun"),
         "hpcladder_c": os.environ.get("HPCLADDER_C") or _bundled_cli(),
+        "hpcladder_c_mpi": os.environ.get("HPCLADDER_C_MPI") or _bundled_mpi_cli(),
     }
 
 
@@ -487,6 +520,19 @@ def _bundled_cli() -> str | None:
 
 def rungs_dir() -> str:
     return str(Path(str(resources.files("hpcladder"))) / "rungs")
+
+
+def _bundled_mpi_cli() -> str | None:
+    """The package's hpcladder-c-mpi (built where MPI was found at install
+    time), else one on PATH, else None."""
+    from .. import _lib
+    find = getattr(_lib, "mpi_cli_path", None)
+    if find is not None:
+        try:
+            return find()
+        except _lib.LibraryNotFound:
+            pass
+    return shutil.which("hpcladder-c-mpi")
 
 
 def unavailable(rung: Rung, workload: str | None = None,

@@ -10,16 +10,17 @@ import time
 from typing import Any
 
 from .._shared import FAILED, PASSED, SKIPPED, TIMEOUT
-from .record import Record
+from .record import Record, workers_label
 from .session import size_label
 
 
 def _line(i: int, total: int, rec: Record) -> tuple[str, str]:
     from .report import fmt_s
     st = rec.status
-    what = f"[{i:>3}/{total}] {rec.workload:<9} {size_label(rec.workload, rec.size()):<20} {rec.rung:<22}"
+    size = size_label(rec.workload, rec.size()) + (" weak" if rec.scaling == "weak" else "")
+    what = f"[{i:>3}/{total}] {rec.workload:<9} {size:<20} {rec.rung:<22}"
     if rec.parallel:
-        what += f" {rec.workers:>2}w"
+        what += f" {workers_label(rec):>3}"
     if st == PASSED:
         detail = f"{fmt_s(rec.seconds_min):>9}"
         if rec.extrapolated_from:
@@ -43,7 +44,7 @@ class PlainProgress:
         print(f"hpcladder run: preset {cfg.preset.name}, {total} measurements, "
               f"{cfg.cores} cores; results -> {cfg.out}", file=self.file, flush=True)
 
-    def start(self, i: int, workload: str, size: dict[str, Any], rung: Any, workers: int) -> None:
+    def start(self, i: int, task: Any) -> None:
         pass
 
     def note(self, msg: str) -> None:
@@ -72,9 +73,9 @@ class RichProgress(PlainProgress):
         self.con.print(f"[bold]hpcladder run[/bold]: preset {cfg.preset.name}, {total} measurements, "
                        f"{cfg.cores} cores; results -> {cfg.out}")
 
-    def start(self, i: int, workload: str, size: dict[str, Any], rung: Any, workers: int) -> None:
-        msg = f"[{i}/{self.total}] {workload} {size_label(workload, size)} {rung.id}" + \
-              (f" {workers}w" if rung.parallel else "")
+    def start(self, i: int, task: Any) -> None:
+        msg = f"[{i}/{self.total}] {task.workload} {size_label(task.workload, task.size)} {task.rung.id}" + \
+              (f" {workers_label(task)}" if task.rung.parallel else "")
         if self.status is None:
             self.status = self.con.status(msg.replace("[", "\\["))
             self.status.start()

@@ -8,7 +8,10 @@ the plain JSON object of to_dict(), read back with from_dict().  The fields,
 in the order results.json writes them:
 
     what ran     workload, rung, title, group, n, steps, r (diffusion),
-                 N (triangles), workers, parallel
+                 N (triangles), workers (= ranks x threads), ranks, threads,
+                 layout (the rung's: threads, ranks or hybrid), parallel, scaling ("strong": the size is fixed; "weak": n
+                 grows with the workers, n = workers x n per worker),
+                 oversubscribed (more workers than cores: asked for)
     verdict      status (PASSED, FAILED, TIMEOUT, SKIPPED; None while it runs),
                  check (the verification message), reason, install
     timing       seconds (each timed repeat), seconds_min, seconds_median
@@ -39,7 +42,12 @@ class Record:
     r: float | None = None
     N: int | None = None
     workers: int = 1
+    ranks: int = 1
+    threads: int = 1
+    layout: str = "threads"
     parallel: bool = False
+    scaling: str = "strong"
+    oversubscribed: bool = False
     status: str | None = None
     seconds_min: float | None = None
     seconds_median: float | None = None
@@ -65,15 +73,20 @@ class Record:
 
     @classmethod
     def for_run(cls, workload: str, size: dict[str, Any], rung: Any, workers: int, r: float,
-                repeats: int) -> Record:
+                repeats: int, ranks: int = 1, threads: int | None = None, scaling: str = "strong",
+                cores: int | None = None) -> Record:
         """The record of a measurement about to be made: rung (a ladder Rung)
-        on workload at size ({n, steps} or {N}) with `workers`, r and
-        `repeats` from the preset; no verdict yet."""
+        on workload at size ({n, steps} or {N}) with `workers` (ranks x
+        threads; threads defaults to workers / ranks), r and `repeats` from
+        the preset; oversubscribed if workers > cores; no verdict yet."""
         diffusion = workload == "diffusion"
         return cls(workload=workload, rung=rung.id, title=rung.title, group=rung.group,
                    n=size.get("n"), steps=size.get("steps"), r=r if diffusion else None, N=size.get("N"),
-                   workers=workers, parallel=rung.parallel, repeats=repeats, steps_run=size.get("steps"),
-                   talk_seconds=rung.talk_seconds(workload, size, workers))
+                   workers=workers, ranks=ranks, threads=threads if threads is not None else workers // ranks,
+                   layout=getattr(rung, "layout", "threads"), parallel=rung.parallel, scaling=scaling,
+                   oversubscribed=cores is not None and workers > cores,
+                   repeats=repeats, steps_run=size.get("steps"),
+                   talk_seconds=rung.talk_seconds(workload, size, workers) if scaling == "strong" else None)
 
     def update(self, **changes: Any) -> None:
         """Set several fields; a name that is not a field raises AttributeError."""
@@ -87,7 +100,11 @@ class Record:
         return {"n": self.n, "steps": self.steps} if self.workload == "diffusion" else {"N": self.N}
 
     def size_key(self) -> tuple:
-        """(workload, n, steps, N): records of the same size compare."""
+        """(workload, n, steps, N): records of the same size compare; weak
+        scaling records compare by their size per worker:
+        (workload, "weak", n / workers, steps)."""
+        if self.scaling == "weak":
+            return (self.workload, "weak", (self.n or 0) // max(1, self.workers), self.steps)
         return (self.workload, self.n, self.steps, self.N)
 
     def to_dict(self) -> dict[str, Any]:
@@ -107,6 +124,10 @@ class Record:
             raise ValueError(f"a record has unknown field(s) {unknown}")
         if "workload" not in d or "rung" not in d:
             raise ValueError("a record without 'workload' or 'rung'")
+        if d.get("layout", "threads") not in LAYOUTS:
+            raise ValueError(f"a record has layout {d['layout']!r} (allowed: {', '.join(LAYOUTS)})")
+        if d.get("scaling", "strong") not in SCALINGS:
+            raise ValueError(f"a record has scaling {d['scaling']!r} (allowed: {', '.join(SCALINGS)})")
         if d.get("status") not in STATUSES + (None,):
             raise ValueError(f"a record has status {d['status']!r} (allowed: {', '.join(STATUSES)})")
         for k, v in d.items():
@@ -115,6 +136,21 @@ class Record:
         return cls(**d)
 
 
+def workers_label(r: Any) -> str:
+    """How a record's workers were spent, by its layout: "2w" (threads or
+    processes of one program), "2 ranks" (MPI, one thread each), "2rx1t"
+    (hybrid: ranks x threads per rank); "+over" if oversubscribed."""
+    if r.layout == "hybrid":
+        s = f"{r.ranks}rx{r.threads}t"
+    elif r.layout == "ranks":
+        s = f"{r.ranks} rank{'s' if r.ranks > 1 else ''}"
+    else:
+        s = f"{r.workers}w"
+    return s + (" +over" if getattr(r, "oversubscribed", False) else "")
+
+
+SCALINGS = ("strong", "weak")
+LAYOUTS = ("threads", "ranks", "hybrid")      # ladder.LAYOUTS (not imported: record.py stands alone)
 FIELDS = frozenset(f.name for f in dataclasses.fields(Record))
 
 
@@ -143,7 +179,8 @@ assert set(_FIELD_TYPES.values()) <= set(_TYPE_CHECKS), "a Record field type wit
 # results.csv: one row per record, these fields in this order
 # (docs/protocol.md documents each column).
 CSV_COLUMNS = [
-    "workload", "rung", "title", "n", "steps", "r", "N", "workers", "status",
+    "workload", "rung", "title", "n", "steps", "r", "N", "workers", "ranks", "threads", "layout", "scaling",
+    "oversubscribed", "status",
     "seconds_min", "seconds_median", "warmup_seconds", "wall_seconds", "repeats",
     "steps_run", "extrapolated_from", "speedup_vs_python", "speedup_vs_c",
     "parallel_speedup", "parallel_efficiency", "talk_seconds", "check", "reason", "install",

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .._shared import FAILED, PASSED, SKIPPED, TIMEOUT
-from .record import CSV_COLUMNS, Record, as_records
+from .record import CSV_COLUMNS, Record, as_records, workers_label
 from .session import short_int, size_label
 
 RESULTS_FORMAT = "hpcladder-results/1"
@@ -48,7 +48,12 @@ class ResultsError(ValueError):
 
 
 def derive(results: dict[str, Any]) -> None:
-    """Fill speedup_vs_python, speedup_vs_c, parallel_speedup, parallel_efficiency."""
+    """Fill speedup_vs_python, speedup_vs_c, parallel_speedup, parallel_efficiency.
+
+    Strong scaling (the size fixed): speedup = t(1 worker) / t(w workers),
+    efficiency = speedup / w.  Weak scaling (n = w x n per worker):
+    efficiency = t(1) / t(w) (ideal: 1, the same time for w times the work),
+    speedup = w x efficiency (the scaled speedup)."""
     bl = results.get("meta", {}).get("baselines", {})
     recs = as_records(results)
     passed = {(r.size_key(), r.rung, r.workers): r for r in recs if r.status == PASSED}
@@ -64,8 +69,14 @@ def derive(results: dict[str, Any]) -> None:
         if r.parallel:
             one = passed.get((r.size_key(), r.rung, 1))
             if one and one.seconds_min:
-                r.parallel_speedup = one.seconds_min / r.seconds_min
-                r.parallel_efficiency = r.parallel_speedup / r.workers
+                if r.scaling == "weak":
+                    # n grew with the workers: ideal is the same time; the
+                    # scaled speedup is how much more work per second.
+                    r.parallel_efficiency = one.seconds_min / r.seconds_min
+                    r.parallel_speedup = r.parallel_efficiency * r.workers
+                else:
+                    r.parallel_speedup = one.seconds_min / r.seconds_min
+                    r.parallel_efficiency = r.parallel_speedup / r.workers
 
 
 # ------------------------------------------------------------------ formatting
@@ -101,7 +112,13 @@ def note_of(r: Record) -> str:
         if r.warmup_seconds is not None and r.seconds_min and r.warmup_seconds > 2 * r.seconds_min:
             parts.append(f"warm-up {fmt_s(r.warmup_seconds)}")
         if r.parallel_efficiency is not None and r.workers > 1:
-            parts.append(f"parallel {fmt_x(r.parallel_speedup)}, efficiency {r.parallel_efficiency:.0%}")
+            if r.scaling == "weak":
+                parts.append(f"weak scaling: efficiency {r.parallel_efficiency:.0%}, "
+                             f"scaled speedup {fmt_x(r.parallel_speedup)}")
+            else:
+                parts.append(f"parallel {fmt_x(r.parallel_speedup)}, efficiency {r.parallel_efficiency:.0%}")
+        if r.oversubscribed:
+            parts.append("oversubscribed: more workers than cores (--oversubscribe)")
     else:
         parts.append(r.reason)
         if r.install:
@@ -129,6 +146,16 @@ def groups(results: dict[str, Any]) -> list[tuple[tuple, list[Record]]]:
     return out
 
 
+def group_label(rs: list[Record]) -> str:
+    """The heading of a group of records: its workload and size, or for a
+    weak-scaling group the size per worker."""
+    r = rs[0]
+    if r.scaling == "weak":
+        return (f"{r.workload}  weak scaling: n={short_int(r.size_key()[2])} per worker, "
+                f"steps={r.steps} (n grows with the workers)")
+    return f"{r.workload}  {size_label(r.workload, r.size())}"
+
+
 ROW_HEAD = ["rung", "workers", "time (min)", "median", "vs pure Python", "vs naive C", "talk 2018", "verdict", "note"]
 
 
@@ -136,7 +163,7 @@ def table_rows(rs: list[Record]) -> list[list[str]]:
     rows = []
     for r in rs:
         star = "*" if r.extrapolated_from else ""
-        rows.append([r.rung, str(r.workers) if r.parallel else "",
+        rows.append([r.rung, workers_label(r) if r.parallel else "",
                      fmt_s(r.seconds_min) + star, fmt_s(r.seconds_median) + star,
                      fmt_x(r.speedup_vs_python), fmt_x(r.speedup_vs_c),
                      fmt_s(r.talk_seconds), r.status, note_of(r)])
@@ -177,7 +204,7 @@ def print_table(results: dict[str, Any], file=None, color: bool | None = None) -
     cols = [0, 1, 2, 4, 5, 6, 7, 8]
     heads = ["rung", "w", "time", "vs Python", "vs C naive", "talk 2018", "verdict", "note"]
     for k, rs in groups(results):
-        t = Table(title=f"{k[0]}  {size_label(k[0], rs[0].size())}", title_justify="left",
+        t = Table(title=group_label(rs), title_justify="left",
                   box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True, pad_edge=False)
         for h in heads:
             t.add_column(h, justify="left" if h in ("rung", "verdict", "note") else "right",
@@ -203,7 +230,7 @@ def _print_plain(results: dict[str, Any], file, color: bool) -> None:
     red, yel, grn, off = ("\033[31m", "\033[33m", "\033[32m", "\033[0m") if color else ("",) * 4
     paint = {PASSED: grn, FAILED: red, TIMEOUT: red, SKIPPED: yel}
     for k, rs in groups(results):
-        print(f"\n{k[0]}  {size_label(k[0], rs[0].size())}", file=file)
+        print(f"\n{group_label(rs)}", file=file)
         rows, notes = terminal_rows(rs)
         widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(ROW_HEAD[:-1])]
         print("  ".join(h.ljust(w) for h, w in zip(ROW_HEAD, widths)) + "  note", file=file)
@@ -222,6 +249,8 @@ def _print_footer(results: dict[str, Any], out) -> None:
     out("")
     out("time = the rung's own kernel time, min of the timed repeats (median beside it); "
         "* = extrapolated linearly from fewer diffusion steps (verified at those steps). "
+        "workers: 2w = threads or processes, 2 ranks = MPI ranks, 2rx2t = ranks x threads per rank, "
+        "+over = more workers than cores (asked for with --oversubscribe). "
         "Speedups only for PASSED rungs. talk 2018 = the talk's figure on a 2018 Haswell cluster node.")
     mach = m.get("machine", {})
     if mach:
@@ -309,9 +338,13 @@ def _markdown_body(results: dict[str, Any]) -> str:
     for wl, src in (m.get("references") or {}).items():
         w(f"- reference for {wl}: {src}\n")
     w(f"- timing: {m.get('timing', '')}\n")
-    w("- `*` extrapolated linearly from fewer diffusion steps (the result was verified at those steps)\n\n")
+    w("- `*` extrapolated linearly from fewer diffusion steps (the result was verified at those steps)\n")
+    w("- workers: `2w` threads or processes of one program, `2 ranks` MPI ranks (one thread each), "
+      "`2rx2t` ranks x threads per rank (hybrid), `+over` more workers than cores (asked for with "
+      "`--oversubscribe`); strong scaling: the size is fixed, speedup = t(1)/t(w); weak scaling: "
+      "n = w x n per worker, efficiency = t(1)/t(w) (ideal 100%)\n\n")
     for k, rs in groups(results):
-        w(f"## {k[0]} {size_label(k[0], rs[0].size())}\n\n")
+        w(f"## {group_label(rs)}\n\n")
         heads = ROW_HEAD[:7] + ["warm-up", "wall", "verdict", "note"]
         w("| " + " | ".join(heads) + " |\n|" + "---|" * len(heads) + "\n")
         for r, row in zip(rs, table_rows(rs)):
@@ -366,7 +399,8 @@ def write_plots(results: dict[str, Any], out: Path) -> tuple[list[str], str]:
         import matplotlib.pyplot as plt
     except ImportError:
         return [], "matplotlib is not installed (pip install matplotlib)"
-    jobs = [(f"speedup plot of {k[0]}", _speedup_plot, (k[0], rs)) for k, rs in groups(results)]
+    jobs = [(f"speedup plot of {k[0]}", _speedup_plot, (k[0], rs)) for k, rs in groups(results)
+            if rs[0].scaling == "strong"]
     jobs += [(f"scaling plot of {k[0]}", _scaling_plot, (k[0], rs)) for k, rs in groups(results)]
     jobs += [(f"field plot n={f.get('n')}", _field_plot, (f,)) for f in (results.get("fields") or {}).values()]
     files, failed = [], []
@@ -427,31 +461,58 @@ def _speedup_plot(plt: Any, workload: str, rs: list[Record], out: Path) -> str |
     return _save(plt, fig, out, f"speedup-{workload}-{_slug(size)}.png")
 
 
+def _series(rs: list[Record]) -> dict[str, list[Record]]:
+    """The PASSED parallel records with a parallel speedup, one line per rung;
+    a hybrid rung gets one line per count of threads per rank."""
+    ok = [r for r in rs if r.parallel and r.status == PASSED and r.parallel_speedup]
+    out: dict[str, list[Record]] = {}
+    for r in ok:
+        if r.layout == "hybrid":
+            # 1 rank x 1 thread starts every line of a hybrid rung
+            ts = sorted({x.threads for x in ok if x.rung == r.rung}) if r.workers == 1 else [r.threads]
+            for t in ts:
+                out.setdefault(f"{r.rung} ({t} thread{'s' if t > 1 else ''}/rank)", []).append(r)
+        else:
+            out.setdefault(r.rung, []).append(r)
+    return out
+
+
 def _scaling_plot(plt: Any, workload: str, rs: list[Record], out: Path) -> str | None:
-    """Speedup against workers, with the ideal line, for every parallel rung
-    measured at two worker counts or more."""
-    par: dict[str, list[Record]] = {}
-    for r in rs:
-        if r.parallel and r.status == PASSED and r.parallel_speedup:
-            par.setdefault(r.rung, []).append(r)
-    par = {rid: v for rid, v in par.items() if len(v) >= 2}
+    """Strong scaling: speedup against workers with the ideal line; weak
+    scaling: efficiency t(1)/t(w) with the ideal 1; for every parallel rung
+    (a hybrid rung: each threads-per-rank count) measured at two worker
+    counts or more."""
+    par = {k: v for k, v in _series(rs).items() if len(v) >= 2}
     if not par:
         return None
     from matplotlib.ticker import MaxNLocator
+    weak = rs[0].scaling == "weak"
     fig, ax = plt.subplots(figsize=(6, 4.5))
     wmax = max(r.workers for v in par.values() for r in v)
-    ax.plot([1, wmax], [1, wmax], "k--", label="ideal")
-    for rid, v in par.items():
+    ax.plot([1, wmax], [1, 1] if weak else [1, wmax], "k--", label="ideal")
+    for label, v in par.items():
         v.sort(key=lambda r: r.workers)
-        ax.plot([r.workers for r in v], [r.parallel_speedup for r in v], "o-", label=rid)
+        ys = [r.parallel_efficiency if weak else r.parallel_speedup for r in v]
+        ax.plot([r.workers for r in v], ys, "o-", label=label)
+        for r, y in zip(v, ys):
+            if r.oversubscribed:
+                ax.annotate("over", (r.workers, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("workers (processes / threads / ranks)")
-    ax.set_ylabel("speedup vs 1 worker")
-    size = size_label(workload, rs[0].size())
-    ax.set_title(f"scaling: {workload} {size}")
-    ax.legend()
+    ax.set_xlabel("workers (processes / threads / ranks x threads)")
+    if weak:
+        ax.set_ylabel("weak-scaling efficiency t(1) / t(w)")
+        ax.set_ylim(bottom=0)
+        per = short_int(rs[0].size_key()[2])
+        ax.set_title(f"weak scaling: {workload} n={per} per worker, {rs[0].steps} steps")
+        name = f"weak-{workload}-n{per}-per-worker-steps{rs[0].steps}.png"
+    else:
+        ax.set_ylabel("speedup vs 1 worker")
+        size = size_label(workload, rs[0].size())
+        ax.set_title(f"strong scaling: {workload} {size}")
+        name = f"scaling-{workload}-{_slug(size)}.png"
+    ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    return _save(plt, fig, out, f"scaling-{workload}-{_slug(size)}.png")
+    return _save(plt, fig, out, name)
 
 
 def _field_plot(plt: Any, f: dict[str, Any], out: Path) -> str | None:

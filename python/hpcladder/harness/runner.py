@@ -39,13 +39,15 @@ class ProcessResult:
 
 
 def rung_args(workload: str, params: dict[str, Any], output: str) -> str:
-    """The protocol's standard options for a workload ({opts} in templates)."""
+    """The protocol's standard options for a workload ({opts} in templates);
+    --threads is the threads per process (params' threads, else workers)."""
+    threads = params.get("threads", params["workers"])
     if workload == "diffusion":
         s = (f"--n {params['n']} --steps {params['steps']} --r {params['r']} "
-             f"--repeats {params['repeats']} --threads {params['workers']} --init gaussian "
+             f"--repeats {params['repeats']} --threads {threads} --init gaussian "
              f"--json --output {shlex.quote(output)}")
     else:
-        s = (f"--N {params['N']} --repeats {params['repeats']} --threads {params['workers']} "
+        s = (f"--N {params['N']} --repeats {params['repeats']} --threads {threads} "
              f"--json --counts {shlex.quote(output)}")
     return s
 
@@ -59,10 +61,12 @@ def build_command(rung: Rung, workload: str, params: dict[str, Any], output: str
         "pypy": shlex.quote(tools.get("pypy") or "pypy3"),
         "hpcladder_c": shlex.quote(tools.get("hpcladder_c") or "hpcladder-c"),
         "mpirun": shlex.quote(tools.get("mpirun") or "mpirun"),
+        "hpcladder_c_mpi": shlex.quote(tools.get("hpcladder_c_mpi") or "hpcladder-c-mpi"),
         "workload": workload, "opts": opts, "args": f"{workload} {opts}",
         "n": params.get("n", ""), "steps": params.get("steps", ""), "r": params.get("r", ""),
         "N": params.get("N", ""), "repeats": params["repeats"], "workers": params["workers"],
-        "threads": params["workers"], "output": shlex.quote(output),
+        "ranks": params.get("ranks", 1), "threads": params.get("threads", params["workers"]),
+        "output": shlex.quote(output),
         "ladder_dir": shlex.quote(rung.ladder_dir), "rungs_dir": shlex.quote(rungs_dir()),
     }
     return shlex.split(rung.commands[workload].format(**values))

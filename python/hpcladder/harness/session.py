@@ -1,6 +1,7 @@
 """One `hpcladder run`: walk the selected rungs over the preset's sizes.
 
-For each (workload, size, rung, workers) this module decides how to run the
+For each task (workload, size, rung, workers as ranks x threads, strong or
+weak scaling; Session.tasks) this module decides how to run the
 rung (skip it, calibrate it, scale it down), runs it through runner.py,
 verifies its answer through reference.py *before* its time counts, and appends
 one Record (record.py) to the results, which are written to disk after every
@@ -29,7 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from .._shared import EXIT_SKIPPED, FAILED, PASSED, SKIPPED, TIMEOUT
 from .ladder import Ladder, Preset, Rung, tool_paths, unavailable, worker_counts
@@ -38,6 +39,23 @@ from .reference import References
 from .reference import read_result
 from .runner import (ProcessResult, build_command, child_env, exit_description, max_file_bytes, record_problem,
                      run_process)
+
+
+class Task(NamedTuple):
+    """One measurement to make: a rung on a workload at a size, with
+    `workers` = ranks x threads; scaling "weak" when the size was grown with
+    the workers."""
+    workload: str
+    size: dict[str, Any]
+    rung: Rung
+    workers: int
+    ranks: int = 1
+    threads: int = 1
+    scaling: str = "strong"
+
+    @property
+    def layout(self) -> str:
+        return self.rung.layout
 
 
 @dataclasses.dataclass
@@ -50,6 +68,8 @@ class RunConfig:
     timeout: float | None = None        # overrides the preset's
     cores: int = dataclasses.field(default_factory=lambda: os.cpu_count() or 1)
     argv: list[str] = dataclasses.field(default_factory=list)
+    workers: list[int] | None = None    # --workers: the counts parallel rungs run with
+    scaling: str = "both"               # --scaling: strong, weak or both
 
 
 def default_out_dir(base: str | Path = "results") -> Path:
@@ -143,9 +163,20 @@ class Session:
         return rs
 
     def workers_for(self, rung: Rung) -> list[int]:
-        return worker_counts(self.cfg.cores, self.cfg.preset.talk_workers) if rung.parallel else [1]
+        """The worker counts a rung is run with: 1 for a serial rung; for a
+        parallel one --workers if given, else 1, 2, 4 .. the cores (and the
+        preset's talk counts that fit)."""
+        if not rung.parallel:
+            return [1]
+        if self.cfg.workers:
+            return sorted(set(self.cfg.workers) | {1})
+        return worker_counts(self.cfg.cores, self.cfg.preset.talk_workers)
 
-    def tasks(self) -> list[tuple[str, dict[str, Any], Rung, int]]:
+    def tasks(self) -> list[Task]:
+        """Every measurement of the run, in order: for each workload, size and
+        rung, each worker count and each (ranks, threads) layout of it
+        (strong scaling); then, for the parallel diffusion rungs, the preset's
+        weak-scaling sizes with n = workers x n per worker."""
         out = []
         for w in self.cfg.workloads:
             for size in self.cfg.preset.sizes(w):
@@ -153,7 +184,19 @@ class Session:
                     # A rung that cannot run here is reported once, not once per worker count.
                     ks = [1] if unavailable(rung, w, self.tools) else self.workers_for(rung)
                     for k in ks:
-                        out.append((w, size, rung, k))
+                        for ranks, threads in rung.layouts(k):
+                            out.append(Task(w, size, rung, k, ranks, threads))
+        if "diffusion" in self.cfg.workloads and self.cfg.scaling in ("weak", "both"):
+            for base in self.cfg.preset.weak:
+                for rung in self.selected_rungs("diffusion"):
+                    if not rung.parallel or unavailable(rung, "diffusion", self.tools):
+                        continue
+                    for k in self.workers_for(rung):
+                        size = {"n": base["n"] * k, "steps": base["steps"]}
+                        for ranks, threads in rung.layouts(k):
+                            out.append(Task("diffusion", size, rung, k, ranks, threads, "weak"))
+        if self.cfg.scaling == "weak":
+            out = [t for t in out if t.scaling == "weak" or not t.rung.parallel]
         return out
 
     # ------------------------------------------------------------ run
@@ -164,12 +207,12 @@ class Session:
         with tempfile.TemporaryDirectory(prefix="hpcladder-") as tmp:
             self.tmp = Path(tmp)
             try:
-                for i, (workload, size, rung, workers) in enumerate(tasks, 1):
-                    self.progress.start(i, workload, size, rung, workers)
+                for i, task in enumerate(tasks, 1):
+                    self.progress.start(i, task)
                     try:
-                        rec = self.measure(workload, size, rung, workers)
+                        rec = self.measure(task)
                     except Exception as e:      # a bug of ours, or a case not foreseen: this rung only
-                        rec = self._new_record(workload, size, rung, workers)
+                        rec = self._new_record(task)
                         rec.update(status=FAILED, reason=f"harness error: {type(e).__name__}: {str(e)[:300]}")
                     self.results["records"].append(rec)
                     self._write()
@@ -186,11 +229,14 @@ class Session:
         self.writer(self.results)
 
     # ------------------------------------------------------------ one point
-    def _new_record(self, workload: str, size: dict[str, Any], rung: Rung, workers: int) -> Record:
-        return Record.for_run(workload, size, rung, workers, r=self.cfg.preset.r, repeats=self.cfg.preset.repeats)
+    def _new_record(self, task: Task, size: dict[str, Any] | None = None) -> Record:
+        return Record.for_run(task.workload, size or task.size, task.rung, task.workers, r=self.cfg.preset.r,
+                              repeats=self.cfg.preset.repeats, ranks=task.ranks, threads=task.threads,
+                              scaling=task.scaling, cores=self.cfg.cores)
 
-    def measure(self, workload: str, size: dict[str, Any], rung: Rung, workers: int) -> Record:
-        rec = self._new_record(workload, size, rung, workers)
+    def measure(self, task: Task) -> Record:
+        workload, size, rung, workers = task.workload, task.size, task.rung, task.workers
+        rec = self._new_record(task)
         why = unavailable(rung, workload, self.tools)
         if why:
             rec.update(status=SKIPPED, reason=why[0], install=why[1])
@@ -198,7 +244,7 @@ class Session:
         p = self.cfg.preset
         run_size = dict(size)
         if rung.is_slow(workload):
-            pred = self._predict(workload, size, rung, workers, rec)
+            pred = self._predict(task, rec)
             if isinstance(pred, Record):       # the calibration itself went wrong: that is the verdict
                 return pred
             rec.predicted_seconds = pred
@@ -214,7 +260,7 @@ class Session:
                         + ("; triangles cannot be scaled down (counts at N need every p < N)"
                            if workload == "triangles" else "; this rung may not be extrapolated")))
                     return rec
-        self._run_rung(rec, workload, run_size, rung, workers, p.repeats)
+        self._run_rung(rec, task, run_size, p.repeats)
         if rec.status == PASSED:
             scale = size["steps"] / run_size["steps"] if workload == "diffusion" else 1.0
             if scale != 1.0:
@@ -225,26 +271,27 @@ class Session:
             # Remember the kernel time at the size actually run (before scaling).
             self._seen.setdefault((rung.id, workload), []).append(
                 (dict(run_size), workers, rec.seconds_min / scale))
-            if workload == "diffusion":
+            if workload == "diffusion" and task.scaling == "strong":
                 self._keep_field(size)
         return rec
 
-    def _run_rung(self, rec: Record, workload: str, size: dict[str, Any], rung: Rung, workers: int,
-                  repeats: int) -> ProcessResult:
-        """Run the rung once at size, judge it into rec, and remove what it
-        left at its result path (the temp folder stays small)."""
-        res, out = self._launch(workload, size, rung, workers, repeats)
+    def _run_rung(self, rec: Record, task: Task, size: dict[str, Any], repeats: int) -> ProcessResult:
+        """Run the task's rung once at size, judge it into rec, and remove
+        what it left at its result path (the temp folder stays small)."""
+        res, out = self._launch(task, size, repeats)
         try:
-            self._interpret(rec, res, out, workload, size)
+            self._interpret(rec, res, out, task.workload, size)
         finally:
             _discard(out)
         return res
 
-    def _launch(self, workload: str, size: dict[str, Any], rung: Rung, workers: int,
-                repeats: int) -> tuple[ProcessResult, Path]:
-        tag = f"{rung.id}-{workload}-{'-'.join(str(v) for v in size.values())}-w{workers}-{time.monotonic_ns()}"
+    def _launch(self, task: Task, size: dict[str, Any], repeats: int) -> tuple[ProcessResult, Path]:
+        workload, rung = task.workload, task.rung
+        tag = (f"{rung.id}-{workload}-{'-'.join(str(v) for v in size.values())}-w{task.ranks}x{task.threads}"
+               f"-{time.monotonic_ns()}")
         out = self.tmp / f"{tag}.npy"
-        params = dict(size, r=self.cfg.preset.r, repeats=repeats, workers=workers)
+        params = dict(size, r=self.cfg.preset.r, repeats=repeats, workers=task.workers, ranks=task.ranks,
+                      threads=task.threads)
         argv = build_command(rung, workload, params, str(out), self.tools)
         length = size["n"] if workload == "diffusion" else size["N"]
         limit = max(max_file_bytes(), 16 * length + (1 << 20))   # never below the answer itself
@@ -315,7 +362,8 @@ class Session:
             return
         d = self.cfg.out / "failed"
         size = "-".join(str(v) for v in rec.size().values())
-        dest = d / f"{rec.rung}-{rec.workload}-{size}-w{rec.workers}.npy"
+        layout = f"-{rec.ranks}rx{rec.threads}t" if rec.layout == "hybrid" else ""   # 2 layouts of 2 workers
+        dest = d / f"{rec.rung}-{rec.workload}-{size}-w{rec.workers}{layout}.npy"
         try:
             d.mkdir(parents=True, exist_ok=True)
             tmp = d / f".{dest.name}.tmp"
@@ -342,13 +390,13 @@ class Session:
             self.results["fields"][key]["error"] = str(e)
 
     # ------------------------------------------------------------ prediction
-    def _predict(self, workload: str, size: dict[str, Any], rung: Rung, workers: int,
-                 rec: Record) -> float | Record | None:
+    def _predict(self, task: Task, rec: Record) -> float | Record | None:
         """Predicted seconds of the full run's timed repeats, or a finished record if
         the calibration run itself FAILED / timed out / was skipped."""
         # The budget bounds the timed repeats, the part that grows with the
         # problem; start-up, imports and JIT compilation are a fixed cost that
         # scaling down cannot remove (and the timeout still guards them).
+        workload, size, rung, workers = task.workload, task.size, task.rung, task.workers
         reps = self.cfg.preset.repeats
         seen = self._seen.get((rung.id, workload), [])
         if seen:
@@ -364,8 +412,9 @@ class Session:
         if cal == size:
             return None                       # the calibration would be the run itself
         self.progress.note(f"  calibrating {rung.id} at {size_label(workload, cal)}")
-        probe = self._new_record(workload, cal, rung, workers)
-        res = self._run_rung(probe, workload, cal, rung, 1, 1)
+        one = task._replace(workers=1, ranks=1, threads=1)   # calibrate with one worker
+        probe = self._new_record(one, cal)
+        res = self._run_rung(probe, one, cal, 1)
         if probe.status != PASSED:
             rec.update(**{k: getattr(probe, k) for k in ("status", "install", "command", "stderr_tail",
                                                          "wall_seconds", "check", "rung_record")})
