@@ -409,3 +409,45 @@ triangles = {{ sizes = [ {{ N = 1000 }} ] }}
     assert "Killed" in bad["stderr_tail"] or "task 1" in bad["stderr_tail"], bad["stderr_tail"]
     assert bad["wall_seconds"] is not None
     cluster.wait_nothing_left(20)
+
+
+def test_harness_in_allocation(healthy, binaries, tmp_path):
+    """`hpcladder run` inside a Slurm allocation with HPCLADDER_MPIRUN =
+    examples/slurm/srun-as-mpirun (docs/cluster.md): the default ladder's
+    py-mpi4py rung runs as job steps of the allocation, on both nodes,
+    PASSED at every worker count of its sweep."""
+    cluster = healthy
+    why = sl.mpi4py_unmet()
+    if why:
+        _unavailable(why)
+    ladder = tmp_path / "preset.toml"
+    ladder.write_text("""\
+[presets.slurm-alloc]
+description = "py-mpi4py at a small size, for the Slurm test"
+repeats = 3
+budget = 10.0
+timeout = 90.0
+diffusion = { r = 0.1, sizes = [ { n = 20000, steps = 1000 } ] }
+triangles = { sizes = [ { N = 1000 } ] }
+""")
+    out = tmp_path / "results"
+    tasks = max(2, os.cpu_count() or 1)       # the sweep goes up to the cores
+    t = time.monotonic()
+    r = cluster.sl("salloc", "-N2", f"-n{tasks}", "--job-name=hpl-alloc",
+                   "env", f"HPCLADDER_MPIRUN={SBATCH.parent / 'srun-as-mpirun'}",
+                   sys.executable, "-c", "import sys; from hpcladder.cli import main; sys.exit(main())", "run",
+                   "--ladder", ladder, "--preset", "slurm-alloc", "--rungs", "py-mpi4py", "--workload", "triangles",
+                   "--out", out, timeout=240)
+    note_time("hpcladder run py-mpi4py in salloc", time.monotonic() - t)
+    assert r.returncode == 0, f"exit {r.returncode}\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    job = re.search(r"Granted job allocation (\d+)", r.stderr)
+    assert job, r.stderr
+    records = [x for x in json.loads((out / "results.json").read_text())["records"] if x["rung"] == "py-mpi4py"]
+    assert records and all(x["status"] == "PASSED" for x in records), records
+    assert any(x["workers"] == 2 and x["rung_record"]["ranks"] == 2 for x in records), records
+    for x in records:
+        assert "srun-as-mpirun" in x["command"], x["command"]
+    for node in NODES:      # its steps started tasks on both nodes
+        slog = (cluster.d / "log" / f"slurmd-{node}.log").read_text()
+        assert f"launch task StepId={job.group(1)}." in slog, f"no step of job {job.group(1)} ran on {node}"
+    cluster.wait_nothing_left(20)
