@@ -117,6 +117,15 @@ def test_bench_mpi_quick_is_well_formed(bench_mpi, tmp_path):
         for r in pp:
             assert r["sizes"] == [8, 16, 32, 64, 128, 256], r
             assert all(x > 0 for x in r["oneway_us_min"] + r["mbytes_per_s_max"]), r
+        # bench/mpi_model.py reads that JSON and prints its tables
+        m = subprocess.run([sys.executable, str(BENCH.parent / "mpi_model.py"), str(out)], capture_output=True,
+                           text=True, timeout=60)
+        assert m.returncode == 0, m.stdout + m.stderr
+        for head in ("constants (from", "diffusion, n = 600, 40 steps: measured", "triangles brute, N = 200",
+                     "predicted, 50000 steps", "triangles brute N = 200, balanced split: t = t1/P"):
+            assert head in m.stdout, m.stdout
+        rows = [ln.split() for ln in m.stdout.splitlines() if ln.startswith(("  1e+05 ", "  1e+09 "))]
+        assert len(rows) == 2 * 3 * 2 and {r[1] for r in rows} == {"64", "1024", "16384"}, m.stdout
 
 
 def test_bench_mpi_targets(bench_mpi, capsys):
