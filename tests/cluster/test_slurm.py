@@ -451,3 +451,12 @@ triangles = { sizes = [ { N = 1000 } ] }
         slog = (cluster.d / "log" / f"slurmd-{node}.log").read_text()
         assert f"launch task StepId={job.group(1)}." in slog, f"no step of job {job.group(1)} ran on {node}"
     cluster.wait_nothing_left(20)
+
+
+def test_docs_show_the_tested_script():
+    """docs/cluster.md shows examples/slurm/hpcladder.sbatch verbatim: the
+    script users read is the one the tests above submit (runs everywhere)."""
+    doc = (sl.ROOT / "docs" / "cluster.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)```", doc, re.S)
+    assert blocks, "docs/cluster.md shows no ```bash block"
+    assert SBATCH.read_text() in blocks, "the batch script in docs/cluster.md differs from examples/slurm/hpcladder.sbatch"
