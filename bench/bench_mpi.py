@@ -16,7 +16,8 @@ Sections (--sections, comma-separated; default all but netns):
   rate       the inner kernel on one rank's share, as the distributed plan
              calls it (for docs/mpi-model.md): hpcladder-c --kernel tiled
              on the block (n/RANKS points) for D steps, and on an edge of
-             3D points for D steps, per D of the sweep.
+             3D points for D steps, per D of the sweep; and on larger blocks
+             (--rate-sizes, out of cache) at the largest D.
   pingpong   bench/pingpong.c, compiled here with mpicc into a temporary
              folder: 2 ranks over shared memory (btl vader,self) and over
              TCP loopback (btl tcp,self); one-way time and bandwidth, 8 B..8 MiB.
@@ -272,6 +273,11 @@ def rate_cases(a, env):
             c.append(Case("rate", "tiled %s n=%d steps=%d" % (what, m, d),
                           [a.cli, "diffusion", "--kernel", "tiled", "--n", str(m), "--steps", str(d),
                            "--repeats", str(reps), "--json", "--quiet"], env, role=what, halo=d, points=m))
+    d = max(a.halos)
+    for m in a.rate_sizes:  # larger blocks (out of cache) at the largest D: the model scales the rate by these
+        c.append(Case("rate", "tiled block n=%d steps=%d" % (m, d),
+                      [a.cli, "diffusion", "--kernel", "tiled", "--n", str(m), "--steps", str(d), "--repeats", "3",
+                       "--json", "--quiet"], env, role="size", halo=d, points=m))
     return c
 
 
@@ -288,6 +294,10 @@ def rate_report(a, cases):
         print("  %-6d %12s %10.2f %12s %10s %14s" % (
             d, fmt_time(b.t()), b.info["points"] * d / b.t() / 1e9, fmt_time(te) if e else "-",
             "%.2f" % (e.info["points"] * d / te / 1e9) if e and te else "-", fmt_time(b.t() + 2 * te)))
+    for c in cases:
+        if c.info["role"] == "size":
+            print("  block of %d points, D = %d: %s" % (c.info["points"], c.info["halo"], "%s, %.2f Gupd/s" % (
+                fmt_time(c.t()), c.info["points"] * c.info["halo"] / c.t() / 1e9) if c.ok else "ERROR %s" % c.error))
     return {}
 
 
@@ -393,6 +403,7 @@ def main(argv=None):
     ap.add_argument("--halo", type=int, default=256, help="the halo of the diffusion target (default 256)")
     ap.add_argument("--halos", default="1,8,32,64,128,256", help="halo sweep")
     ap.add_argument("--netns-halos", default="1,64,256", help="halo sweep across the namespace hosts")
+    ap.add_argument("--rate-sizes", help="larger blocks for the rate section (default 1e6,15625000; none with --quick)")
     ap.add_argument("--n", type=float, help="diffusion points (default 1e5)")
     ap.add_argument("--steps", type=int, help="diffusion steps (default 50000; 5000 with --quick)")
     ap.add_argument("--N", type=float, help="triangles N (default 5000; 1000 with --quick)")
@@ -409,6 +420,7 @@ def main(argv=None):
     a.pp_max = a.pp_max or ((64 << 10) if a.quick else (8 << 20))
     a.rounds = a.rounds or (1 if a.quick else 3)
     a.halos = ints(a.halos)
+    a.rate_sizes = ints(a.rate_sizes if a.rate_sizes is not None else ("" if a.quick else "1e6,15625000"))
     if a.halo not in a.halos:
         a.halos.append(a.halo)
     a.netns_halos = ints(a.netns_halos)

@@ -22,6 +22,11 @@ call's fixed cost).  The exchange is hidden when t_msg <= t_block; otherwise
 communication dominates the round.  The best D minimises t_round / D over
 D = 1, 2, 4, ... with 2D <= b (an overlapped rank needs a block of 2D).
 
+The rate of a block larger than the measured one is scaled by g(m), the
+ratio of the rates of m points and of the measured block at the largest D
+(bench_mpi.py --rate-sizes: out-of-cache blocks); n = 1e9 on one rank uses
+g(1e9), clamped to the largest size measured.
+
 Triangles (brute force, balanced split): t = t1 / P + ceil(log2 P) (t_msg(4N)
 + t_msg(8)): the compute of one rank (t1 measured) over P, plus MPI_Reduce of
 N uint32 counts and of the best perimeter up a binomial tree.
@@ -87,6 +92,15 @@ class Kernel:
         self.er = [r["points"] * d / r["seconds_min"] for d, r in edge]
         self.t0 = min(r["seconds_min"] for _, r in edge)
         self.block_points = block[0][1]["points"]
+        # larger blocks at the largest D: the rate of a block of m points is
+        # R_block(D) g(m), g(m) = (rate of m points) / (rate of the measured
+        # block) at that D, interpolated in log m, 1 below the measured block
+        top = block[-1][1]
+        sizes = sorted((r["points"], r["points"] * r["halo"] / r["seconds_min"]) for r in records
+                       if r.get("section") == "rate" and r.get("role") == "size" and r["seconds_min"]
+                       and r["halo"] == top["halo"] and r["points"] > top["points"])
+        self.gm = [top["points"]] + [m for m, _ in sizes]
+        self.gr = [1.0] + [rate / self.br[-1] for _, rate in sizes]
         # the whole-run rate of the kernel on one process (all steps in one call), if measured
         full = [r for r in records if r.get("section") == "diffusion" and r.get("role") == "tiled"
                 and r.get("seconds_min")]
@@ -94,11 +108,14 @@ class Kernel:
 
     def one_rank(self, n, steps):
         """One rank, no exchange: all steps in one call, at the whole-run rate
-        (else the block rate at the largest D measured)."""
-        return n * steps / (self.full or interp_loglog(self.bd, self.br, self.bd[-1]))
+        (else the block rate at the largest D measured), scaled by g(n)."""
+        return n * steps / ((self.full or interp_loglog(self.bd, self.br, self.bd[-1])) * self.g(n))
+
+    def g(self, m):
+        return interp_loglog(self.gm, self.gr, m)
 
     def block(self, m, d):
-        return m * d / interp_loglog(self.bd, self.br, d)
+        return m * d / (interp_loglog(self.bd, self.br, d) * self.g(m))
 
     def edge(self, d):
         return self.t0 + 3 * d * d / interp_loglog(self.ed, self.er, d)
@@ -155,6 +172,9 @@ def main(argv=None):
     for d in sorted(set(k.bd) | set(k.ed)):
         print("    %-6d %14.2f %14.2f" % (d, interp_loglog(k.bd, k.br, d) / 1e9, interp_loglog(k.ed, k.er, d) / 1e9))
     print("    fixed cost of a call t0 = %s" % fmt_s(k.t0))
+    for m, f in zip(k.gm[1:], k.gr[1:]):
+        print("    block of %d points at D = %d: %.2f Gupd/s (g = %.2f of the %d-point block's rate)"
+              % (m, k.bd[-1], f * k.br[-1] / 1e9, f, k.block_points))
     if k.full:
         print("    whole run on one process (hpcladder-c tiled, all steps in one call): %.2f Gupd/s" % (k.full / 1e9))
     print("  links (ping-pong one-way, best batch):")
@@ -211,7 +231,7 @@ def main(argv=None):
           % (S, k.bd[-1]))
     print("  a round of D steps = max(block, message) + 2 edges; its parts: block = useful work, msg = the part of")
     print("  the message not hidden behind the block, edges = redundant ghost-zone work; speedup = t1 / run, t1 =")
-    print("  one rank, all steps in one call at the whole-run rate (%.2f Gupd/s)"
+    print("  one rank, all steps in one call at the whole-run rate (%.2f Gupd/s, times g(n) for n = 1e9)"
           % ((k.full or interp_loglog(k.bd, k.br, k.bd[-1])) / 1e9))
     print("  %-7s %-6s %-6s %10s %5s %10s %10s %8s %6s %5s %6s %10s  %s"
           % ("n", "P", "link", "points/P", "D*", "per step", "run", "speedup", "block", "msg", "edges", "D=1 run",
