@@ -2,8 +2,9 @@
 # test_mpi.sh HPCLADDER_C HPCLADDER_C_MPI MPIEXEC - hpcladder-c-mpi against
 # hpcladder-c: the .npy outputs byte for byte with 1, 2 and 3 ranks (uneven
 # blocks, ranks of very few points, halo 1 and deeper, step counts that are
-# not a multiple of the halo), triangles cyclic and balanced for several N,
-# and bad input on some rank ending every rank with one message and exit 2
+# not a multiple of the halo; the default halo), triangles cyclic and
+# balanced for several N, the readable summaries, and bad input on some rank
+# ending every rank with one message and exit 2
 # (each launch under timeout, so a hang fails instead of hanging).
 set -u
 C=$1 MPI=$2 MPIEXEC=$3
@@ -29,6 +30,23 @@ for c in "1001 777 5 serial gaussian" "1000 100 1 serial gaussian" "10 37 3 seri
         [ "$(grep -c '"verdict": "PASSED"' "$T/out")" = 1 ] || fail "np $np diffusion $c: not one PASSED record"
     done
 done
+# no --halo: the default, 64 or the smallest block n/ranks when that is smaller; and the readable summary
+for c in "1000 2 64" "100 3 33" "4 3 1"; do
+    read -r n np halo <<<"$c"
+    "$C" diffusion --n "$n" --steps 70 --output "$T/s.npy" >/dev/null
+    rm -f "$T/m.npy"
+    run "$np" "$MPI" diffusion --n "$n" --steps 70 --output "$T/m.npy" --json >"$T/out" 2>"$T/err" \
+        && cmp -s "$T/s.npy" "$T/m.npy" || { fail "default halo, n $n np $np: rc or output"; cat "$T/err"; }
+    grep -q "\"ranks\": $np, \"halo\": $halo," "$T/out" || fail "default halo, n $n np $np: not halo $halo"
+done
+run 2 "$MPI" diffusion --n 1000 --steps 10 --kernel simd >"$T/out" 2>&1
+grep -q "^diffusion  kernel=simd (.*; inside 2 ranks, halo 64)  n=1000" "$T/out" && grep -q "^VERDICT: PASSED" "$T/out" \
+    && grep -q "init/scatter [0-9.]* s, gather [0-9.]* s)" "$T/out" || { fail "readable diffusion summary"; cat "$T/out"; }
+run 2 "$MPI" triangles --N 100 >"$T/out" 2>&1
+grep -q "^triangles  kernel=direct (inside 2 ranks, balanced split)  N=100 threads=1" "$T/out" \
+    && grep -q "^VERDICT: PASSED" "$T/out" || { fail "readable triangles summary"; cat "$T/out"; }
+run 1 "$MPI" diffusion --help | grep -q "default 64, or the smallest block" || fail "--help: the default halo"
+
 # --init file: scattered from rank 0
 "$C" diffusion --n 300 --steps 1 --output "$T/u0.npy" >/dev/null
 "$C" diffusion --init "file:$T/u0.npy" --steps 50 --output "$T/s.npy" >/dev/null

@@ -45,11 +45,36 @@ typedef struct hpl_mpi_diffusion_plan hpl_mpi_diffusion_plan;
 
 /* Collective.  Validates params (as hpl_diffusion_plan_create does), the
  * inner kernel k (a host kernel that steps: not spectral) and the halo
- * 1 <= halo, and that every rank holds at least halo points; duplicates comm.
- * On failure *plan is NULL on every rank. */
+ * 1 <= halo, and that every rank holds at least halo points (with more than
+ * one rank; hpl_mpi_diffusion_default_halo gives a depth that fits);
+ * duplicates comm (MPI_COMM_NULL is refused).  On failure *plan is NULL on
+ * every rank. */
 HPL_API hpl_status hpl_mpi_diffusion_plan_create(MPI_Comm comm, hpl_diffusion_kernel k,
                                                  const hpl_diffusion_params *params, int64_t halo,
                                                  hpl_mpi_diffusion_plan **plan);
+
+/* The default ghost depth.  A round costs one message latency per side
+ * and, with the overlapped exchange, 3D^2 redundant point updates per
+ * side; per step that is latency/D + 3D updates, which is flat and small
+ * from D ~ 32 to D ~ 128 for blocks of the talk's sizes (10^4 - 10^5
+ * points), while D = 1 pays a latency every step. */
+#define HPL_MPI_HALO_DEFAULT 64
+
+/* The ghost depth to use when none is given: HPL_MPI_HALO_DEFAULT, or the
+ * smallest block of n points over size ranks (n / size) when that is
+ * smaller; at least 1.  Always valid for plan_create when n >= size. */
+HPL_API int64_t hpl_mpi_diffusion_default_halo(int64_t n, int size);
+
+/* hpl_mpi_diffusion_plan_create for a communicator given as a Fortran
+ * handle, converted with the standard MPI_Comm_f2c: for bindings that
+ * cannot spell MPI_Comm, whose C type differs between MPI libraries (a
+ * pointer in Open MPI, an int in MPICH), while MPI_Fint is an int in both.
+ * mpi4py gives the handle as comm.py2f().  A handle that converts to
+ * MPI_COMM_NULL is refused (HPL_EINVAL) on the ranks that passed it, with
+ * no agreement: there is no communicator to agree over. */
+HPL_API hpl_status hpl_mpi_diffusion_plan_create_f(MPI_Fint comm, hpl_diffusion_kernel k,
+                                                   const hpl_diffusion_params *params, int64_t halo,
+                                                   hpl_mpi_diffusion_plan **plan);
 
 /* This rank's block: global indices first .. first+count-1 (not collective). */
 HPL_API void hpl_mpi_diffusion_block(const hpl_mpi_diffusion_plan *plan, int64_t *first, int64_t *count);
@@ -113,6 +138,11 @@ HPL_API int hpl_mpi_triangles_kernel_supported(hpl_triangles_kernel k);
  * <= HPL_TRIANGLES_N_MAX; each rank allocates N counts. */
 HPL_API hpl_status hpl_mpi_triangles_count(MPI_Comm comm, hpl_triangles_kernel k, int64_t N, hpl_mpi_split split,
                                            int root, uint32_t *counts, int64_t *best_p, uint32_t *best_count);
+
+/* hpl_mpi_triangles_count for a communicator given as a Fortran handle
+ * (see hpl_mpi_diffusion_plan_create_f). */
+HPL_API hpl_status hpl_mpi_triangles_count_f(MPI_Fint comm, hpl_triangles_kernel k, int64_t N, hpl_mpi_split split,
+                                             int root, uint32_t *counts, int64_t *best_p, uint32_t *best_count);
 
 #ifdef __cplusplus
 }

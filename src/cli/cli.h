@@ -87,6 +87,44 @@ int verify_diffusion(const cli_options *o, const double *u0, const double *u, ch
  * whole array, and the known answers. */
 int verify_triangles(const cli_options *o, const uint32_t *counts, check_result *out, char *err, size_t errlen);
 
+/* Timings of the repeats and their summary (record.c). */
+typedef struct cli_timing {
+    double *seconds; /* one per repeat */
+    double min, median;
+} cli_timing;
+
+/* Set t->min and t->median from t->seconds[0..repeats-1].  0, or -1 if
+ * out of memory (t unchanged). */
+int cli_summarise(cli_timing *t, int repeats);
+
+/* 1 if every one of nc >= 1 checks passed. */
+int cli_all_ok(const check_result *c, int nc);
+
+/* Test hook: HPCLADDER_CLI_INJECT_FAULT=1 corrupts the result after timing,
+ * so that tests can see a wrong result come out FAILED with exit code 1. */
+int cli_fault_injected(void);
+
+/* What a driver adds to hpcladder-c's record (hpcladder-c-mpi: ranks, halo,
+ * split, init and gather times); NULL or zeros for nothing. */
+typedef struct cli_record_extra {
+    const char *label;           /* readable, after the kernel: "inside 2 ranks, halo 64" */
+    const char *json;            /* JSON members after "threads": "\"ranks\": 2, \"halo\": 64" */
+    int nseconds;                /* diffusion: timings after plan_seconds */
+    const char *seconds_keys[4]; /* their JSON keys: "init_seconds" */
+    const char *seconds_names[4]; /* their readable names: "init/scatter" */
+    double seconds[4];
+} cli_record_extra;
+
+/* Print a diffusion run's result (the final field u of o->n values, its
+ * timings, checks and verdict): one JSON object with o->json, else the
+ * readable summary ending in "VERDICT: PASSED|FAILED". */
+void cli_print_diffusion(const cli_options *o, double plan_seconds, const cli_timing *t, const double *u,
+                         const check_result *checks, int nc, int passed, const cli_record_extra *x);
+/* The same for triangles (counts[0..o->N-1] and the best perimeter). */
+void cli_print_triangles(const cli_options *o, const cli_timing *t, const uint32_t *counts, int64_t best_p,
+                         uint32_t best_count, const check_result *checks, int nc, int passed,
+                         const cli_record_extra *x);
+
 /* JSON output (json.c): s as a JSON string (quotes, backslashes and control
  * characters escaped); x as %.17g, which round-trips, or null if it is not
  * finite (JSON has no NaN or Infinity). */

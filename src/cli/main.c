@@ -12,91 +12,10 @@
 
 #define ERRLEN 512
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-typedef struct timing {
-    double *seconds;
-    double min, median;
-} timing;
-
-static int summarise(timing *t, int repeats)
-{
-    double *s = malloc(sizeof(double) * (size_t)repeats);
-    if (s == NULL)
-        return -1;
-    memcpy(s, t->seconds, sizeof(double) * (size_t)repeats);
-    qsort(s, (size_t)repeats, sizeof(double), cmp_double);
-    t->min = s[0];
-    t->median = repeats % 2 ? s[repeats / 2] : 0.5 * (s[repeats / 2 - 1] + s[repeats / 2]);
-    free(s);
-    return 0;
-}
-
-/* Test hook: HPCLADDER_CLI_INJECT_FAULT=1 corrupts the result after timing,
- * so that tests can see a wrong result come out FAILED with exit code 1. */
-static int fault_injected(void)
-{
-    const char *e = getenv("HPCLADDER_CLI_INJECT_FAULT");
-    return e != NULL && strcmp(e, "1") == 0;
-}
-
 static void progress(const cli_options *o, int i, double sec)
 {
     if (!o->quiet && isatty(STDERR_FILENO))
         fprintf(stderr, "  repeat %d/%d: %.6f s\n", i + 1, o->repeats, sec);
-}
-
-static void json_common(FILE *f, const timing *t, int repeats)
-{
-    fprintf(f, "\"repeats\": %d, \"seconds\": [", repeats);
-    for (int i = 0; i < repeats; i++) {
-        if (i)
-            fputs(", ", f);
-        cli_json_double(f, t->seconds[i]);
-    }
-    fputs("], \"seconds_min\": ", f);
-    cli_json_double(f, t->min);
-    fputs(", \"seconds_median\": ", f);
-    cli_json_double(f, t->median);
-}
-
-static void json_checks(FILE *f, const check_result *c, int nc, int passed)
-{
-    fputs(", \"checks\": [", f);
-    for (int i = 0; i < nc; i++) {
-        fprintf(f, "%s{\"name\": \"%s\", \"ok\": %s, \"detail\": ", i ? ", " : "", c[i].name,
-                c[i].ok ? "true" : "false");
-        cli_json_string(f, c[i].detail);
-        fputs(", \"error\": ", f);
-        cli_json_double(f, c[i].error);
-        fputs(", \"tolerance\": ", f);
-        cli_json_double(f, c[i].tolerance);
-        fputc('}', f);
-    }
-    fprintf(f, "], \"verdict\": \"%s\", \"version\": \"%s\"}\n", passed ? "PASSED" : "FAILED", hpl_version());
-}
-
-static int print_checks(const check_result *c, int nc)
-{
-    int passed = nc > 0;
-    for (int i = 0; i < nc; i++) {
-        printf("check %-13s %-4s error %.3e (tolerance %.1e): %s\n", c[i].name, c[i].ok ? "ok" : "FAIL", c[i].error,
-               c[i].tolerance, c[i].detail);
-        passed = passed && c[i].ok;
-    }
-    return passed;
-}
-
-static int all_ok(const check_result *c, int nc)
-{
-    int ok = nc > 0;
-    for (int i = 0; i < nc; i++)
-        ok = ok && c[i].ok;
-    return ok;
 }
 
 /* Refuse, before allocating, a run whose arrays would not fit in this
@@ -179,7 +98,8 @@ static int init_field(const cli_options *o, double *u0)
 
 /* The timed loop: each repeat copies u0 into u (untimed) and executes the
  * plan.  0, or the exit code of a failed execute. */
-static int time_diffusion(const cli_options *o, hpl_diffusion_plan *plan, const double *u0, double *u, timing *t)
+static int time_diffusion(const cli_options *o, hpl_diffusion_plan *plan, const double *u0, double *u,
+                          cli_timing *t)
 {
     for (int i = 0; i < o->repeats; i++) {
         memcpy(u, u0, (size_t)o->n * sizeof(double)); /* not timed: set-up */
@@ -193,59 +113,12 @@ static int time_diffusion(const cli_options *o, hpl_diffusion_plan *plan, const 
     return 0;
 }
 
-/* What a diffusion run prints: one JSON object or the readable summary. */
-static void print_diffusion(const cli_options *o, const hpl_diffusion_plan *plan, const timing *t, const double *u,
-                            const check_result *checks, int nc, int passed)
-{
-    double sum = 0.0, mx = -INFINITY, l2 = 0.0;
-    for (int64_t i = 0; i < o->n; i++) {
-        sum += u[i];
-        mx = fmax(mx, u[i]);
-        l2 += u[i] * u[i];
-    }
-    l2 = sqrt(l2);
-    char init[64];
-    if (o->init == INIT_SINE)
-        snprintf(init, sizeof init, "sine:%lld", (long long)o->sine_k);
-    else
-        snprintf(init, sizeof init, "%s", o->init == INIT_GAUSSIAN ? "gaussian" : "file");
-    const char *kname = hpl_diffusion_kernel_name(o->dkernel), *detail = hpl_diffusion_kernel_detail(o->dkernel);
-    int threads = hpl_diffusion_kernel_threaded(o->dkernel) ? o->threads : 1;
-    double ups = t->min > 0 ? (double)(o->n - 2) * (double)o->steps / t->min : 0.0;
-    if (o->json) {
-        printf("{\"workload\": \"diffusion\", \"kernel\": \"%s\", \"detail\": ", kname);
-        cli_json_string(stdout, detail);
-        printf(", \"n\": %lld, \"steps\": %lld, \"r\": %.17g, \"init\": ", (long long)o->n, (long long)o->steps, o->r);
-        cli_json_string(stdout, o->init == INIT_FILE ? o->init_path : init);
-        printf(", \"threads\": %d, ", threads);
-        json_common(stdout, t, o->repeats);
-        const char *keys[] = {"plan_seconds", "updates_per_second", "sum", "max", "l2"};
-        const double vals[] = {hpl_diffusion_plan_seconds(plan), ups, sum, mx, l2};
-        for (int i = 0; i < 5; i++) {
-            printf(", \"%s\": ", keys[i]);
-            cli_json_double(stdout, vals[i]);
-        }
-        json_checks(stdout, checks, nc, passed);
-        return;
-    }
-    printf("diffusion  kernel=%s%s%s%s  n=%lld steps=%lld r=%g init=%s threads=%d\n", kname, *detail ? " (" : "",
-           detail, *detail ? ")" : "", (long long)o->n, (long long)o->steps, o->r,
-           o->init == INIT_FILE ? o->init_path : init, threads);
-    printf("time       min %.6f s  median %.6f s  over %d repeats  (%.3g point updates/s; plan %.6f s)\n", t->min,
-           t->median, o->repeats, ups, hpl_diffusion_plan_seconds(plan));
-    printf("result     sum %.17g  max %.17g  l2 %.17g\n", sum, mx, l2);
-    print_checks(checks, nc);
-    if (o->output)
-        printf("wrote      %s\n", o->output);
-    printf("VERDICT: %s\n", passed ? "PASSED" : "FAILED");
-}
-
 static int run_diffusion(cli_options *o)
 {
     char err[ERRLEN] = "";
     double *u0 = NULL, *u = NULL;
     hpl_diffusion_plan *plan = NULL;
-    timing t = {0};
+    cli_timing t = {0};
     int rc = check_diffusion_args(o);
     if (rc != 0)
         return rc;
@@ -273,11 +146,11 @@ static int run_diffusion(cli_options *o)
     if ((o->init != INIT_FILE && (rc = init_field(o, u0)) != 0) || (rc = time_diffusion(o, plan, u0, u, &t)) != 0)
         goto done;
     rc = EXIT_RUNTIME;
-    if (summarise(&t, o->repeats) != 0) {
+    if (cli_summarise(&t, o->repeats) != 0) {
         fprintf(stderr, "hpcladder-c: out of memory summarising %d repeats\n", o->repeats);
         goto done;
     }
-    if (fault_injected())
+    if (cli_fault_injected())
         u[o->n / 2] += 1e-9 * (fabs(u[o->n / 2]) + 1.0);
 
     check_result checks[MAX_CHECKS];
@@ -286,12 +159,12 @@ static int run_diffusion(cli_options *o)
         fprintf(stderr, "hpcladder-c: %s\n", err);
         goto done;
     }
-    int passed = all_ok(checks, nc);
+    int passed = cli_all_ok(checks, nc);
     if (o->output && npy_write_f64(o->output, u, o->n, err, sizeof err) != 0) {
         fprintf(stderr, "hpcladder-c: %s\n", err);
         goto done;
     }
-    print_diffusion(o, plan, &t, u, checks, nc, passed);
+    cli_print_diffusion(o, hpl_diffusion_plan_seconds(plan), &t, u, checks, nc, passed, NULL);
     rc = passed ? EXIT_PASSED : EXIT_VERIFY_FAILED;
 done:
     hpl_diffusion_plan_destroy(plan);
@@ -301,39 +174,11 @@ done:
     return rc;
 }
 
-/* What a triangles run prints: one JSON object or the readable summary. */
-static void print_triangles(const cli_options *o, const timing *t, const uint32_t *counts, int64_t best_p,
-                            uint32_t best_count, const check_result *checks, int nc, int passed)
-{
-    uint64_t checksum = hpl_triangles_checksum(counts, o->N), total = 0;
-    for (int64_t p = 0; p < o->N; p++)
-        total += counts[p];
-    const char *kname = hpl_triangles_kernel_name(o->tkernel);
-    int threads = hpl_triangles_kernel_threaded(o->tkernel) ? o->threads : 1;
-    if (o->json) {
-        printf("{\"workload\": \"triangles\", \"kernel\": \"%s\", \"N\": %lld, \"threads\": %d, ", kname,
-               (long long)o->N, threads);
-        json_common(stdout, t, o->repeats);
-        printf(", \"best_p\": %lld, \"best_count\": %u, \"checksum\": %llu, \"total\": %llu", (long long)best_p,
-               best_count, (unsigned long long)checksum, (unsigned long long)total);
-        json_checks(stdout, checks, nc, passed);
-    } else {
-        printf("triangles  kernel=%s  N=%lld threads=%d\n", kname, (long long)o->N, threads);
-        printf("time       min %.6f s  median %.6f s  over %d repeats\n", t->min, t->median, o->repeats);
-        printf("result     best p %lld with %u triangles; %llu triangles in all; checksum %llu\n", (long long)best_p,
-               best_count, (unsigned long long)total, (unsigned long long)checksum);
-        print_checks(checks, nc);
-        if (o->counts_path)
-            printf("wrote      %s\n", o->counts_path);
-        printf("VERDICT: %s\n", passed ? "PASSED" : "FAILED");
-    }
-}
-
 static int run_triangles(cli_options *o)
 {
     char err[ERRLEN] = "";
     uint32_t *counts = NULL;
-    timing t = {0};
+    cli_timing t = {0};
     int rc = EXIT_RUNTIME;
     const char *kname = hpl_triangles_kernel_name(o->tkernel);
 
@@ -369,11 +214,11 @@ static int run_triangles(cli_options *o)
         }
         progress(o, i, t.seconds[i]);
     }
-    if (summarise(&t, o->repeats) != 0) {
+    if (cli_summarise(&t, o->repeats) != 0) {
         fprintf(stderr, "hpcladder-c: out of memory summarising %d repeats\n", o->repeats);
         goto done;
     }
-    if (fault_injected())
+    if (cli_fault_injected())
         counts[o->N - 1] += 1;
     check_result checks[MAX_CHECKS];
     int nc = verify_triangles(o, counts, checks, err, sizeof err);
@@ -381,12 +226,12 @@ static int run_triangles(cli_options *o)
         fprintf(stderr, "hpcladder-c: %s\n", err);
         goto done;
     }
-    int passed = all_ok(checks, nc);
+    int passed = cli_all_ok(checks, nc);
     if (o->counts_path && npy_write_u32(o->counts_path, counts, o->N, err, sizeof err) != 0) {
         fprintf(stderr, "hpcladder-c: %s\n", err);
         goto done;
     }
-    print_triangles(o, &t, counts, best_p, best_count, checks, nc, passed);
+    cli_print_triangles(o, &t, counts, best_p, best_count, checks, nc, passed, NULL);
     rc = passed ? EXIT_PASSED : EXIT_VERIFY_FAILED;
 done:
     free(counts);

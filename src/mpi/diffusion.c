@@ -135,6 +135,13 @@ static void free_plan(hpl_mpi_diffusion_plan *pl)
     free(pl);
 }
 
+int64_t hpl_mpi_diffusion_default_halo(int64_t n, int size)
+{
+    int64_t smallest = size > 0 ? n / size : n;
+    int64_t d = smallest < HPL_MPI_HALO_DEFAULT ? smallest : HPL_MPI_HALO_DEFAULT;
+    return d < 1 ? 1 : d;
+}
+
 hpl_status hpl_mpi_diffusion_plan_create(MPI_Comm comm, hpl_diffusion_kernel k, const hpl_diffusion_params *params,
                                          int64_t halo, hpl_mpi_diffusion_plan **plan)
 {
@@ -142,6 +149,8 @@ hpl_status hpl_mpi_diffusion_plan_create(MPI_Comm comm, hpl_diffusion_kernel k, 
     if (plan == NULL)
         return hpl_mpi_fail(HPL_EINVAL, "plan must not be NULL");
     *plan = NULL;
+    if (comm == MPI_COMM_NULL) /* any MPI call on it would go to MPI_COMM_WORLD's handler: fatal by default */
+        return hpl_mpi_fail(HPL_EINVAL, "comm is MPI_COMM_NULL: not a communicator");
     hpl_mpi_diffusion_plan *pl = calloc(1, sizeof *pl);
     if (pl == NULL)
         return hpl_mpi_fail(HPL_ENOMEM, "out of memory for a plan");
@@ -177,6 +186,12 @@ hpl_status hpl_mpi_diffusion_plan_create(MPI_Comm comm, hpl_diffusion_kernel k, 
     pl->plan_seconds = MPI_Wtime() - t0;
     *plan = pl;
     return HPL_OK;
+}
+
+hpl_status hpl_mpi_diffusion_plan_create_f(MPI_Fint comm, hpl_diffusion_kernel k, const hpl_diffusion_params *params,
+                                           int64_t halo, hpl_mpi_diffusion_plan **plan)
+{
+    return hpl_mpi_diffusion_plan_create(MPI_Comm_f2c(comm), k, params, halo, plan);
 }
 
 void hpl_mpi_diffusion_block(const hpl_mpi_diffusion_plan *plan, int64_t *first, int64_t *count)

@@ -16,24 +16,18 @@
 #define PROG "hpcladder-c-mpi"
 
 typedef struct mpi_options {
-    int64_t halo;
+    int64_t halo; /* 0: hpl_mpi_diffusion_default_halo for n and the rank count */
     hpl_mpi_split split;
     int kernel_set; /* --kernel given */
     int rank, size;
 } mpi_options;
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* Remove --halo D and --split S from argv (they are ours), so that the rest
  * is hpcladder-c's command line.  0 or EXIT_USAGE (message printed by rank 0). */
 static int take_mpi_options(int *argc, char **argv, mpi_options *m)
 {
     int out = 1;
-    m->halo = 1;
+    m->halo = 0;
     m->split = HPL_MPI_SPLIT_BALANCED;
     for (int i = 1; i < *argc; i++) {
         if (strcmp(argv[i], "--kernel") == 0)
@@ -85,20 +79,6 @@ static int mpi_fail(const mpi_options *m, const char *what, hpl_status s)
     return (s == HPL_EINVAL || s == HPL_EUNAVAILABLE || s == HPL_EOVERFLOW) ? EXIT_USAGE : EXIT_RUNTIME;
 }
 
-typedef struct timing {
-    double *seconds;
-    double min, median;
-} timing;
-
-static void summarise(timing *t, int repeats)
-{
-    double s[repeats];
-    memcpy(s, t->seconds, sizeof s);
-    qsort(s, (size_t)repeats, sizeof(double), cmp_double);
-    t->min = s[0];
-    t->median = repeats % 2 ? s[repeats / 2] : 0.5 * (s[repeats / 2 - 1] + s[repeats / 2]);
-}
-
 /* Time f over all ranks: a barrier, then the slowest rank's seconds. */
 #define TIMED(secs, call)                                                                                  \
     do {                                                                                                   \
@@ -109,108 +89,38 @@ static void summarise(timing *t, int repeats)
         MPI_Allreduce(&dt_, &(secs), 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);                              \
     } while (0)
 
-static void json_seconds(const timing *t, int repeats)
-{
-    printf("\"repeats\": %d, \"seconds\": [", repeats);
-    for (int i = 0; i < repeats; i++) {
-        if (i)
-            fputs(", ", stdout);
-        cli_json_double(stdout, t->seconds[i]);
-    }
-    fputs("], \"seconds_min\": ", stdout);
-    cli_json_double(stdout, t->min);
-    fputs(", \"seconds_median\": ", stdout);
-    cli_json_double(stdout, t->median);
-}
-
-static void print_checks_end(const cli_options *o, const check_result *c, int nc, int passed, const char *path)
-{
-    if (o->json) {
-        fputs(", \"checks\": [", stdout);
-        for (int i = 0; i < nc; i++) {
-            printf("%s{\"name\": \"%s\", \"ok\": %s, \"detail\": ", i ? ", " : "", c[i].name,
-                   c[i].ok ? "true" : "false");
-            cli_json_string(stdout, c[i].detail);
-            fputs(", \"error\": ", stdout);
-            cli_json_double(stdout, c[i].error);
-            fputs(", \"tolerance\": ", stdout);
-            cli_json_double(stdout, c[i].tolerance);
-            fputc('}', stdout);
-        }
-        printf("], \"verdict\": \"%s\", \"version\": \"%s\"}\n", passed ? "PASSED" : "FAILED", hpl_version());
-        return;
-    }
-    for (int i = 0; i < nc; i++)
-        printf("check %-13s %-4s error %.3e (tolerance %.1e): %s\n", c[i].name, c[i].ok ? "ok" : "FAIL", c[i].error,
-               c[i].tolerance, c[i].detail);
-    if (path)
-        printf("wrote      %s\n", path);
-    printf("VERDICT: %s\n", passed ? "PASSED" : "FAILED");
-}
-
-static int fault_injected(void)
-{
-    const char *e = getenv("HPCLADDER_CLI_INJECT_FAULT");
-    return e != NULL && strcmp(e, "1") == 0;
-}
-
 /* Rank 0: verify, write, print.  Returns the exit code. */
 static int finish_diffusion(const cli_options *o, const mpi_options *m, const hpl_mpi_diffusion_plan *plan,
-                            const double *u0, double *u, timing *t, double init_s, double gather_s)
+                            const double *u0, double *u, cli_timing *t, double init_s, double gather_s)
 {
     char err[ERRLEN] = "";
     check_result checks[MAX_CHECKS];
-    if (fault_injected())
+    if (cli_fault_injected())
         u[o->n / 2] += 1e-9 * (fabs(u[o->n / 2]) + 1.0);
     int nc = verify_diffusion(o, u0, u, checks, err, sizeof err);
     if (nc < 0) {
         fprintf(stderr, PROG ": %s\n", err);
         return EXIT_RUNTIME;
     }
-    int passed = nc > 0;
-    for (int i = 0; i < nc; i++)
-        passed = passed && checks[i].ok;
+    int passed = cli_all_ok(checks, nc);
     if (o->output && npy_write_f64(o->output, u, o->n, err, sizeof err) != 0) {
         fprintf(stderr, PROG ": %s\n", err);
         return EXIT_RUNTIME;
     }
-    summarise(t, o->repeats);
-    double sum = 0.0, mx = -INFINITY, l2 = 0.0;
-    for (int64_t i = 0; i < o->n; i++) {
-        sum += u[i];
-        mx = fmax(mx, u[i]);
-        l2 += u[i] * u[i];
+    if (cli_summarise(t, o->repeats) != 0) {
+        fprintf(stderr, PROG ": out of memory summarising %d repeats\n", o->repeats);
+        return EXIT_RUNTIME;
     }
-    l2 = sqrt(l2);
-    char init[64];
-    snprintf(init, sizeof init, o->init == INIT_SINE ? "sine:%lld" : "gaussian", (long long)o->sine_k);
-    const char *kname = hpl_diffusion_kernel_name(o->dkernel), *detail = hpl_diffusion_kernel_detail(o->dkernel);
-    int threads = hpl_diffusion_kernel_threaded(o->dkernel) ? o->threads : 1;
-    double ups = t->min > 0 ? (double)(o->n - 2) * (double)o->steps / t->min : 0.0;
-    if (o->json) {
-        printf("{\"workload\": \"diffusion\", \"kernel\": \"%s\", \"detail\": ", kname);
-        cli_json_string(stdout, detail);
-        printf(", \"n\": %lld, \"steps\": %lld, \"r\": %.17g, \"init\": ", (long long)o->n, (long long)o->steps, o->r);
-        cli_json_string(stdout, o->init == INIT_FILE ? o->init_path : init);
-        printf(", \"threads\": %d, \"ranks\": %d, \"halo\": %lld, ", threads, m->size, (long long)m->halo);
-        json_seconds(t, o->repeats);
-        const char *keys[] = {"plan_seconds", "init_seconds", "gather_seconds", "updates_per_second", "sum", "max",
-                              "l2"};
-        const double vals[] = {hpl_mpi_diffusion_plan_seconds(plan), init_s, gather_s, ups, sum, mx, l2};
-        for (int i = 0; i < 7; i++) {
-            printf(", \"%s\": ", keys[i]);
-            cli_json_double(stdout, vals[i]);
-        }
-    } else {
-        printf("diffusion  kernel=%s (inside %d ranks, halo %lld)  n=%lld steps=%lld r=%g init=%s threads=%d\n", kname,
-               m->size, (long long)m->halo, (long long)o->n, (long long)o->steps, o->r,
-               o->init == INIT_FILE ? o->init_path : init, threads);
-        printf("time       min %.6f s  median %.6f s  over %d repeats  (%.3g point updates/s; plan %.6f s, init/scatter "
-               "%.6f s, gather %.6f s)\n",
-               t->min, t->median, o->repeats, ups, hpl_mpi_diffusion_plan_seconds(plan), init_s, gather_s);
-        printf("result     sum %.17g  max %.17g  l2 %.17g\n", sum, mx, l2);
-    }
-    print_checks_end(o, checks, nc, passed, o->output);
+    char label[96], json[96];
+    snprintf(label, sizeof label, "inside %d ranks, halo %lld", m->size, (long long)m->halo);
+    snprintf(json, sizeof json, "\"ranks\": %d, \"halo\": %lld", m->size, (long long)m->halo);
+    cli_record_extra x = {.label = label,
+                          .json = json,
+                          .nseconds = 2,
+                          .seconds_keys = {"init_seconds", "gather_seconds"},
+                          .seconds_names = {"init/scatter", "gather"},
+                          .seconds = {init_s, gather_s}};
+    cli_print_diffusion(o, hpl_mpi_diffusion_plan_seconds(plan), t, u, checks, nc, passed, &x);
     return passed ? EXIT_PASSED : EXIT_VERIFY_FAILED;
 }
 
@@ -251,16 +161,18 @@ static int initial_field(cli_options *o, const mpi_options *m, double **u0)
     return rc;
 }
 
-static int run_diffusion(cli_options *o, const mpi_options *m)
+static int run_diffusion(cli_options *o, mpi_options *m)
 {
     double *u0 = NULL, *u = NULL;
     hpl_mpi_diffusion_plan *plan = NULL;
-    timing t = {.seconds = calloc((size_t)o->repeats, sizeof(double))};
+    cli_timing t = {.seconds = calloc((size_t)o->repeats, sizeof(double))};
     double init_s = 0.0, gather_s = 0.0;
     hpl_status s;
     int rc = initial_field(o, m, &u0);
     if (rc != 0)
         goto done;
+    if (m->halo == 0) /* n is known only now (--init file) */
+        m->halo = hpl_mpi_diffusion_default_halo(o->n, m->size);
     hpl_diffusion_params p = {.n = o->n, .r = o->r, .steps = o->steps, .threads = o->threads};
     if ((s = hpl_mpi_diffusion_plan_create(MPI_COMM_WORLD, o->dkernel, &p, m->halo, &plan)) != HPL_OK) {
         rc = mpi_fail(m, "cannot set up the problem", s);
@@ -309,44 +221,33 @@ done:
     return rc;
 }
 
-static int finish_triangles(const cli_options *o, const mpi_options *m, uint32_t *counts, timing *t, int64_t best_p,
-                            uint32_t best_count)
+static int finish_triangles(const cli_options *o, const mpi_options *m, uint32_t *counts, cli_timing *t,
+                            int64_t best_p, uint32_t best_count)
 {
     char err[ERRLEN] = "";
     check_result checks[MAX_CHECKS];
-    if (fault_injected())
+    if (cli_fault_injected())
         counts[o->N - 1] += 1;
     int nc = verify_triangles(o, counts, checks, err, sizeof err);
     if (nc < 0) {
         fprintf(stderr, PROG ": %s\n", err);
         return EXIT_RUNTIME;
     }
-    int passed = nc > 0;
-    for (int i = 0; i < nc; i++)
-        passed = passed && checks[i].ok;
+    int passed = cli_all_ok(checks, nc);
     if (o->counts_path && npy_write_u32(o->counts_path, counts, o->N, err, sizeof err) != 0) {
         fprintf(stderr, PROG ": %s\n", err);
         return EXIT_RUNTIME;
     }
-    summarise(t, o->repeats);
-    uint64_t checksum = hpl_triangles_checksum(counts, o->N), total = 0;
-    for (int64_t p = 0; p < o->N; p++)
-        total += counts[p];
-    const char *kname = hpl_triangles_kernel_name(o->tkernel), *split = hpl_mpi_split_name(m->split);
-    if (o->json) {
-        printf("{\"workload\": \"triangles\", \"kernel\": \"%s\", \"N\": %lld, \"threads\": 1, \"ranks\": %d, "
-               "\"split\": \"%s\", ",
-               kname, (long long)o->N, m->size, split);
-        json_seconds(t, o->repeats);
-        printf(", \"best_p\": %lld, \"best_count\": %u, \"checksum\": %llu, \"total\": %llu", (long long)best_p,
-               best_count, (unsigned long long)checksum, (unsigned long long)total);
-    } else {
-        printf("triangles  kernel=%s (inside %d ranks, %s split)  N=%lld\n", kname, m->size, split, (long long)o->N);
-        printf("time       min %.6f s  median %.6f s  over %d repeats\n", t->min, t->median, o->repeats);
-        printf("result     best p %lld with %u triangles; %llu triangles in all; checksum %llu\n", (long long)best_p,
-               best_count, (unsigned long long)total, (unsigned long long)checksum);
+    if (cli_summarise(t, o->repeats) != 0) {
+        fprintf(stderr, PROG ": out of memory summarising %d repeats\n", o->repeats);
+        return EXIT_RUNTIME;
     }
-    print_checks_end(o, checks, nc, passed, o->counts_path);
+    const char *split = hpl_mpi_split_name(m->split);
+    char label[96], json[96];
+    snprintf(label, sizeof label, "inside %d ranks, %s split", m->size, split);
+    snprintf(json, sizeof json, "\"ranks\": %d, \"split\": \"%s\"", m->size, split);
+    cli_record_extra x = {.label = label, .json = json};
+    cli_print_triangles(o, t, counts, best_p, best_count, checks, nc, passed, &x);
     return passed ? EXIT_PASSED : EXIT_VERIFY_FAILED;
 }
 
@@ -354,7 +255,7 @@ static int run_triangles(cli_options *o, const mpi_options *m)
 {
     char err[ERRLEN] = "";
     uint32_t *counts = NULL;
-    timing t = {.seconds = calloc((size_t)o->repeats, sizeof(double))};
+    cli_timing t = {.seconds = calloc((size_t)o->repeats, sizeof(double))};
     int rc = 0;
     if (!m->kernel_set)
         o->tkernel = HPL_TRIANGLES_DIRECT; /* hpcladder-c's default, euclid, does not split by perimeter */
@@ -430,8 +331,10 @@ int main(int argc, char **argv)
         case CMD_HELP:
             if (m.rank == 0) {
                 cli_print_help(stdout, o.help_topic);
-                printf("\nhpcladder-c-mpi adds: --halo D (diffusion: ghost depth, ranks talk every D steps; default "
-                       "1) and --split cyclic|balanced (triangles; default balanced).\n");
+                printf("\nhpcladder-c-mpi adds: --halo D (diffusion: ghost depth, ranks talk every D steps; every "
+                       "rank must hold at least D points; default %d, or the smallest block n/ranks when that is "
+                       "smaller) and --split cyclic|balanced (triangles; default balanced).\n",
+                       HPL_MPI_HALO_DEFAULT);
             }
             break;
         case CMD_VERSION:

@@ -96,6 +96,8 @@ hpl_status hpl_mpi_triangles_count(MPI_Comm comm, hpl_triangles_kernel k, int64_
                                    uint32_t *counts, int64_t *best_p, uint32_t *best_count)
 {
     int rank = 0, size = 1;
+    if (comm == MPI_COMM_NULL) /* any MPI call on it would go to MPI_COMM_WORLD's handler: fatal by default */
+        return hpl_mpi_fail(HPL_EINVAL, "comm is MPI_COMM_NULL: not a communicator");
     HPL_MPI_CHECK(MPI_Comm_rank(comm, &rank));
     HPL_MPI_CHECK(MPI_Comm_size(comm, &size));
     hpl_status s = check_args(comm, k, N, split, root, counts, rank, size);
@@ -138,4 +140,10 @@ hpl_status hpl_mpi_triangles_count(MPI_Comm comm, hpl_triangles_kernel k, int64_
             *best_count = (uint32_t)(best >> 32);
     }
     return s;
+}
+
+hpl_status hpl_mpi_triangles_count_f(MPI_Fint comm, hpl_triangles_kernel k, int64_t N, hpl_mpi_split split, int root,
+                                     uint32_t *counts, int64_t *best_p, uint32_t *best_count)
+{
+    return hpl_mpi_triangles_count(MPI_Comm_f2c(comm), k, N, split, root, counts, best_p, best_count);
 }
