@@ -5,6 +5,13 @@ environment variables HPCLADDER_LIB (path of a libhpcladder.so) and
 HPCLADDER_C (path of an hpcladder-c program) override them, e.g. to test a
 development build.  Every prototype is declared here once, so that no caller
 passes a Python int where the C side expects an int64_t or a pointer.
+
+Where an MPI C compiler was found when the package was built, the wheel
+also carries libhpcladder_mpi and hpcladder-c-mpi (HPCLADDER_MPI_LIB and
+HPCLADDER_C_MPI override them).  mpi_lib() loads the former only after
+mpi4py has loaded its libmpi, so that both use the same one, and hands it
+communicators as Fortran handles (comm.py2f()): MPI_Comm's C type differs
+between MPI libraries, MPI_Fint is an int in all of them.
 """
 import ctypes
 import os
@@ -23,6 +30,11 @@ DIFFUSION_R_MAX = 0.5
 
 _LIB_ENV = "HPCLADDER_LIB"
 _CLI_ENV = "HPCLADDER_C"
+_MPI_LIB_ENV = "HPCLADDER_MPI_LIB"
+_MPI_CLI_ENV = "HPCLADDER_C_MPI"
+# What builds the MPI layer into the package.
+MPI_INSTALL = ("apt-get install libopenmpi-dev openmpi-bin (an MPI C compiler), then reinstall hpcladder "
+               "(pip install . from the source tree)")
 
 
 class LibraryNotFound(ImportError):
@@ -67,10 +79,8 @@ def library_path():
     HPCLADDER_LIB wins; otherwise the bundled copy: libhpcladder.so, else the
     soname file libhpcladder.so.<major>, else any libhpcladder.so.* there.
     Raises LibraryNotFound naming what is missing and how to get it."""
-    env = os.environ.get(_LIB_ENV)
+    env = _env_file(_LIB_ENV)
     if env:
-        if not os.path.isfile(env):
-            raise LibraryNotFound("%s=%s does not name a file" % (_LIB_ENV, env))
         return env
     native = _native_dir()
     candidates = []
@@ -89,16 +99,56 @@ def library_path():
 def cli_path():
     """Path of the hpcladder-c program bundled with the package (HPCLADDER_C
     overrides).  Raises LibraryNotFound if it is not there."""
-    env = os.environ.get(_CLI_ENV)
+    env = _env_file(_CLI_ENV, executable=True)
     if env:
-        if not (os.path.isfile(env) and os.access(env, os.X_OK)):   # a folder is "executable" too
-            raise LibraryNotFound("%s=%s is not an executable file" % (_CLI_ENV, env))
         return env
     exe = _native_dir().joinpath("hpcladder-c")
     if not exe.is_file():
         raise LibraryNotFound(
             "hpcladder-c is missing from %s: reinstall the package (pip install .) or set %s"
             % (_native_dir(), _CLI_ENV))
+    return str(exe)
+
+
+def _env_file(var, executable=False):
+    """The path in environment variable var, or None if unset; raises
+    LibraryNotFound if it names no (executable) file."""
+    env = os.environ.get(var)
+    if not env:
+        return None
+    if not os.path.isfile(env) or (executable and not os.access(env, os.X_OK)):   # a folder is "executable" too
+        raise LibraryNotFound("%s=%s is not %s file" % (var, env, "an executable" if executable else "a"))
+    return env
+
+
+def mpi_library_path():
+    """Path of libhpcladder_mpi (HPCLADDER_MPI_LIB overrides): the bundled
+    libhpcladder_mpi.so, else its soname file.  Raises LibraryNotFound when
+    the package was built without MPI."""
+    env = _env_file(_MPI_LIB_ENV)
+    if env:
+        return env
+    native = _native_dir()
+    names = sorted((p.name for p in native.iterdir() if p.name.startswith("libhpcladder_mpi.so")), key=len) \
+        if native.is_dir() else []
+    if not names:
+        raise LibraryNotFound(
+            "libhpcladder_mpi is missing: no libhpcladder_mpi.so* in %s (the package was built without an MPI C "
+            "compiler). Install one: %s; or set %s to a built libhpcladder_mpi.so" % (native, MPI_INSTALL, _MPI_LIB_ENV))
+    return str(native.joinpath(names[0]))
+
+
+def mpi_cli_path():
+    """Path of the bundled hpcladder-c-mpi (HPCLADDER_C_MPI overrides).
+    Raises LibraryNotFound when the package was built without MPI."""
+    env = _env_file(_MPI_CLI_ENV, executable=True)
+    if env:
+        return env
+    exe = _native_dir().joinpath("hpcladder-c-mpi")
+    if not exe.is_file():
+        raise LibraryNotFound(
+            "hpcladder-c-mpi is missing from %s (the package was built without an MPI C compiler). Install one: "
+            "%s; or set %s to a built hpcladder-c-mpi" % (_native_dir(), MPI_INSTALL, _MPI_CLI_ENV))
     return str(exe)
 
 
@@ -148,31 +198,96 @@ def _declare(lib):
         "findnumsolutions": (c_int, [c_int]),
         "hpl_triangles_checksum": (c_uint64, [P(c_uint32), c_int64]),
     }
+    return _set_prototypes(lib, protos, "libhpcladder")
+
+
+def _declare_mpi(lib):
+    """Set argtypes/restype of libhpcladder_mpi's functions that a binding
+    can call: those without an MPI_Comm (its C type is the MPI library's
+    business), and the _f entry points, which take the communicator as a
+    Fortran handle (MPI_Fint: a C int)."""
+    c_int, c_int64, c_uint32 = ctypes.c_int, ctypes.c_int64, ctypes.c_uint32
+    c_double, c_char_p, c_void_p = ctypes.c_double, ctypes.c_char_p, ctypes.c_void_p
+    P = ctypes.POINTER
+    c_fint = c_int
+    protos = {
+        "hpl_mpi_last_error": (c_char_p, []),
+        "hpl_mpi_diffusion_default_halo": (c_int64, [c_int64, c_int]),
+        "hpl_mpi_diffusion_plan_create_f": (c_int, [c_fint, c_int, P(DiffusionParams), c_int64, P(c_void_p)]),
+        "hpl_mpi_diffusion_block": (None, [c_void_p, P(c_int64), P(c_int64)]),
+        "hpl_mpi_diffusion_local": (P(c_double), [c_void_p]),
+        "hpl_mpi_diffusion_init_gaussian": (c_int, [c_void_p]),
+        "hpl_mpi_diffusion_init_sine": (c_int, [c_void_p, c_int64]),
+        "hpl_mpi_diffusion_scatter": (c_int, [c_void_p, P(c_double), c_int]),
+        "hpl_mpi_diffusion_plan_execute": (c_int, [c_void_p]),
+        "hpl_mpi_diffusion_gather": (c_int, [c_void_p, P(c_double), c_int]),
+        "hpl_mpi_diffusion_plan_seconds": (c_double, [c_void_p]),
+        "hpl_mpi_diffusion_plan_destroy": (None, [c_void_p]),
+        "hpl_mpi_split_name": (c_char_p, [c_int]),
+        "hpl_mpi_triangles_kernel_supported": (c_int, [c_int]),
+        "hpl_mpi_triangles_count_f": (c_int, [c_fint, c_int, c_int64, c_int, c_int, P(c_uint32), P(c_int64),
+                                              P(c_uint32)]),
+    }
+    return _set_prototypes(lib, protos, "libhpcladder_mpi")
+
+
+def _set_prototypes(lib, protos, what):
+    """Declare protos {name: (restype, argtypes)} on lib; a missing symbol
+    is LibraryNotFound naming it."""
     for name, (restype, argtypes) in protos.items():
         try:
             fn = getattr(lib, name)
         except AttributeError:
-            raise LibraryNotFound("%s has no symbol %s: it is an older or foreign build of libhpcladder"
-                                  % (lib._name, name)) from None
+            raise LibraryNotFound("%s has no symbol %s: it is an older or foreign build of %s"
+                                  % (lib._name, name, what)) from None
         fn.restype = restype
         fn.argtypes = argtypes
     return lib
 
 
 _LIB = None
+_MPI_LIB = None
+
+
+def _load(path, what, declare):
+    """ctypes.CDLL(path) with its prototypes declared; LibraryNotFound if
+    the loader refuses it."""
+    try:
+        handle = ctypes.CDLL(path)
+    except OSError as exc:
+        raise LibraryNotFound("cannot load %s from %s: %s" % (what, path, exc)) from exc
+    return declare(handle)
 
 
 def lib():
     """The loaded, fully declared libhpcladder (loaded once, on first use)."""
     global _LIB
     if _LIB is None:
-        path = library_path()
-        try:
-            handle = ctypes.CDLL(path)
-        except OSError as exc:
-            raise LibraryNotFound("cannot load libhpcladder from %s: %s" % (path, exc)) from exc
-        _LIB = _declare(handle)
+        _LIB = _load(library_path(), "libhpcladder", _declare)
     return _LIB
+
+
+def mpi_lib():
+    """The loaded, declared libhpcladder_mpi (loaded once, on first use).
+
+    mpi4py is imported first (it initialises MPI, as a rung under mpirun
+    wants), so that its libmpi is the one already in the process when
+    libhpcladder_mpi's own reference to libmpi is resolved; libhpcladder is
+    loaded first for the same reason (HPCLADDER_LIB is then the one used).
+    Raises LibraryNotFound (an ImportError) without the library, ImportError
+    without mpi4py."""
+    global _MPI_LIB
+    if _MPI_LIB is None:
+        from mpi4py import MPI  # noqa: F401 - loads libmpi; must come first
+        lib()
+        _MPI_LIB = _load(mpi_library_path(), "libhpcladder_mpi", _declare_mpi)
+    return _MPI_LIB
+
+
+def mpi_last_error():
+    """hpl_mpi_last_error() of this thread, as str."""
+    msg = mpi_lib().hpl_mpi_last_error()
+    return msg.decode("utf-8", "replace") if msg else ""
 
 
 def last_error():
