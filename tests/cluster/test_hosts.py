@@ -398,6 +398,8 @@ requires = [ {{ module = "mpi4py", install = "pip install mpi4py" }} ]
     bad = by["hosts-c-mpi-fault", "diffusion"]
     assert bad["status"] == "FAILED", bad
     assert bad["reason"].startswith("exit code 137"), bad["reason"]
+    # the reason is Open MPI's own line, not the rule of dashes that ends its message
+    assert "exited on signal 9" in bad["reason"], bad["reason"]
     assert re.search(rf"rank 1 with PID {rank2} on node {re.escape(hosts.addr(2))} exited on signal 9",
                      bad["stderr_tail"]), bad["stderr_tail"]
     for key in [("hosts-c-mpi", "triangles"), ("hosts-py-mpi4py", "triangles")]:

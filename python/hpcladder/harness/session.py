@@ -314,8 +314,10 @@ class Session:
             rec.update(status=SKIPPED, reason=str(record["skipped"])[:500], install=str(record.get("install", ""))[:500])
             return
         if res.returncode != 0:
-            last = res.stderr_tail.strip().splitlines()[-1:] or [""]
-            rec.update(status=FAILED, reason=f"{exit_description(res.returncode)}: {last[0][:300]}")
+            # The last line that says something: mpirun ends its messages
+            # with a rule of dashes.
+            said = [ln.strip() for ln in res.stderr_tail.splitlines() if any(c.isalnum() for c in ln)]
+            rec.update(status=FAILED, reason=f"{exit_description(res.returncode)}: {(said or [''])[-1][:300]}")
             return
         if record is None:
             rec.update(status=FAILED, reason="no JSON record on stdout (protocol: last line that is a JSON object)")
