@@ -246,23 +246,23 @@ class Cluster:
             out.append(p)
         return out
 
-    def leftovers(self) -> list[str]:
-        """Processes in the cluster's namespaces other than its daemons, and jobs in the queue."""
+    def leftovers(self, queue: bool = True) -> list[str]:
+        """Processes in the cluster's namespaces other than its daemons, and (queue=True) jobs in the queue."""
         left = []
         for node in (*NODES, "ctl"):
             keep = self.daemon_pid(node)
             left += [f"{node}: {self.describe(p)}" for p in self.pids(node)
                      if p != keep and not (self.comm(p) == "slurmscriptd" and self.ppid(p) == keep)]
-        q = self.sl("squeue", "-h", "-o", "%i %j %T", timeout=30).stdout.strip()
+        q = self.sl("squeue", "-h", "-o", "%i %j %T", timeout=30).stdout.strip() if queue else ""
         if q:
             left.append(f"queue: {q}")
         return left
 
-    def wait_nothing_left(self, limit: float = 20.0) -> float:
-        """Seconds until only the daemons run and the queue is empty; AssertionError after limit."""
+    def wait_nothing_left(self, limit: float = 20.0, queue: bool = True) -> float:
+        """Seconds until only the daemons run and (queue=True) the queue is empty; AssertionError after limit."""
         t = time.monotonic()
         while True:
-            left = self.leftovers()
+            left = self.leftovers(queue)
             if not left:
                 return time.monotonic() - t
             if time.monotonic() - t > limit:
