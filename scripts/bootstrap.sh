@@ -9,11 +9,14 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# compilers, CMake, FFTW (spectral kernel), Open MPI (mpi4py rung), PyPy
-# (py-pypy rung), Python headers and venv, clang and libFuzzer's runtime
-# (scripts/fuzz.sh; the runtime is only recommended by clang, so named)
+# compilers, CMake, FFTW (spectral kernel), Open MPI (hpcladder-c-mpi, the
+# mpi4py rungs), PyPy (py-pypy rung), Python headers and venv, clang and
+# libFuzzer's runtime (scripts/fuzz.sh; the runtime is only recommended by
+# clang, so named), iproute2 (`ip netns`: the multi-host tests), Slurm and
+# MUNGE (the Slurm cluster test, tests/cluster/test_slurm.py; no daemon is
+# started by the install)
 APT_PACKAGES="build-essential cmake pkg-config libfftw3-dev python3-dev python3-venv libopenmpi-dev openmpi-bin pypy3
-              clang libclang-rt-14-dev"
+              clang libclang-rt-14-dev iproute2 slurm-wlm munge"
 
 if [ "${HPCLADDER_NO_APT:-0}" != 1 ]; then
     missing=""

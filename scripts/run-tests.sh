@@ -5,10 +5,13 @@
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. a build without the optional layers (no OpenMP, no FFTW, no MPI): ctest
 #   4. the Python package installed into .venv: pytest
-#   5. the same pytest under each supported Python older than .venv's
+#   5. the cluster tests, once: Open MPI across hosts made of network
+#      namespaces, and a real Slurm cluster on this machine, with faults
+#      (tests/cluster; they need root and `ip netns`, else skip with the reason)
+#   6. the same pytest under each supported Python older than .venv's
 #      (scripts/test-pythons.sh: 3.9 and 3.10, each installed with pip install .)
-#   6. the libFuzzer targets (scripts/fuzz.sh), FUZZ_SECONDS each (default 60)
-#   7. the atheris targets of the harness's readers (fuzz/python/run.sh)
+#   7. the libFuzzer targets (scripts/fuzz.sh), FUZZ_SECONDS each (default 60)
+#   8. the atheris targets of the harness's readers (fuzz/python/run.sh)
 # Exits non-zero if any test fails or a fuzzer finds a crash.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,6 +33,9 @@ ctest_build minimal -DHPCLADDER_OPENMP=OFF -DHPCLADDER_FFTW=OFF -DHPCLADDER_MPI=
 
 echo "=== pytest"
 .venv/bin/python -m pytest -q tests/python
+
+echo "=== cluster tests: MPI across network-namespace hosts, a Slurm cluster (hpcladder-c-mpi of build/test-release)"
+HPCLADDER_BUILD="$ROOT/build/test-release" .venv/bin/python -m pytest -q -rs tests/cluster
 
 echo "=== pytest under the Python versions older than .venv's"
 bash scripts/test-pythons.sh
