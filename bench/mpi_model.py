@@ -31,7 +31,8 @@ Triangles (brute force, balanced split): t = t1 / P + ceil(log2 P) (t_msg(4N)
 + t_msg(8)): the compute of one rank (t1 measured) over P, plus MPI_Reduce of
 N uint32 counts and of the best perimeter up a binomial tree.
 
-Usage: bench/mpi_model.py [bench/mpi-measured.json] [--steps 50000]
+Usage: bench/mpi_model.py [RUN.json ...] [--steps 50000]
+(default: the runs in bench/mpi-runs/, merged by minima)
 Prints the constants, measured beside predicted for what was measured, and
 the predictions for 64, 1024 and 16384 ranks at n = 1e5 and n = 1e9.
 """
@@ -43,7 +44,7 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT = os.path.join(HERE, "mpi-measured.json")
+RUNS = os.path.join(HERE, "mpi-runs")
 
 
 def interp_loglog(xs, ys, x):
@@ -140,6 +141,34 @@ def best_d(k, link, b):
     return best
 
 
+def load(paths):
+    """The records of one or more bench_mpi.py JSON files, merged by minima:
+    per case label the least seconds_min, per ping-pong link the least
+    one-way time of each size (the runs' weather differs; each is already a
+    minimum over its rounds)."""
+    cases, links, cores = {}, {}, None
+    for path in paths:
+        with open(path) as f:
+            data = json.load(f)
+        cores = cores or data.get("cores")
+        for r in data["records"]:
+            if r.get("section") == "pingpong":
+                if "error" in r or not r.get("sizes"):
+                    continue
+                old = links.get(r["key"])
+                if old is None or old["sizes"] != r["sizes"]:
+                    links[r["key"]] = dict(r)
+                else:
+                    old["oneway_us_min"] = [min(x, y) for x, y in zip(old["oneway_us_min"], r["oneway_us_min"])]
+                    old["mbytes_per_s_max"] = [max(x, y) for x, y in zip(old["mbytes_per_s_max"],
+                                                                           r["mbytes_per_s_max"])]
+            elif r.get("seconds_min"):
+                key = (r["section"], r["label"])
+                if key not in cases or r["seconds_min"] < cases[key]["seconds_min"]:
+                    cases[key] = r
+    return {"cores": cores, "records": list(cases.values()) + list(links.values())}
+
+
 def fmt_s(s):
     if s >= 1:
         return "%.3g s" % s
@@ -152,11 +181,15 @@ def fmt_s(s):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("json", nargs="?", default=DEFAULT, help="bench_mpi.py --json output (default %(default)s)")
+    ap.add_argument("json", nargs="*", help="bench_mpi.py --json outputs, merged by minima (default bench/mpi-runs/*.json)")
     ap.add_argument("--steps", type=int, default=50000)
     a = ap.parse_args(argv)
-    with open(a.json) as f:
-        data = json.load(f)
+    if not a.json:
+        a.json = sorted(os.path.join(RUNS, f) for f in os.listdir(RUNS) if f.endswith(".json")) \
+            if os.path.isdir(RUNS) else []
+    if not a.json:
+        raise SystemExit("mpi_model.py: no bench_mpi.py JSON given, none in %s" % RUNS)
+    data = load(a.json)
     recs = data["records"]
     k = Kernel(recs)
     links = [Link(r) for r in recs if r.get("section") == "pingpong" and "error" not in r and r.get("sizes")]
@@ -165,7 +198,7 @@ def main(argv=None):
     link_of = {lk.key: lk for lk in links}
     S = a.steps
 
-    print("constants (from %s)" % os.path.relpath(a.json))
+    print("constants (from %s)" % ", ".join(os.path.relpath(p) for p in a.json))
     print("  inner kernel tiled, one execute of D steps on the block (%d points) and on an edge (3D points):"
           % k.block_points)
     print("    %-6s %14s %14s" % ("D", "block Gupd/s", "edge Gupd/s"))
