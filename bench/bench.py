@@ -15,7 +15,10 @@ size measured, marked '~'.
 
 Usage: bench/bench.py [--cli build/hpcladder-c] [--repeats 3] [--quick]
        [--threads 1,2] [--json results.json]
-Only the Python standard library is needed.
+Only the Python standard library is needed.  hpcladder-c-mpi (ranks beside
+threads, halo sweep, ping-pong, namespace hosts) is benched by
+bench/bench_mpi.py, its performance model by bench/mpi_model.py
+(docs/mpi-model.md).
 """
 import argparse
 import json
