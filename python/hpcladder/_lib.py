@@ -33,8 +33,7 @@ _CLI_ENV = "HPCLADDER_C"
 _MPI_LIB_ENV = "HPCLADDER_MPI_LIB"
 _MPI_CLI_ENV = "HPCLADDER_C_MPI"
 # What builds the MPI layer into the package.
-MPI_INSTALL = ("apt-get install libopenmpi-dev openmpi-bin (an MPI C compiler), then reinstall hpcladder "
-               "(pip install . from the source tree)")
+MPI_INSTALL = "apt-get install libopenmpi-dev openmpi-bin && pip install . (from the hpcladder source tree)"
 
 
 class LibraryNotFound(ImportError):
@@ -129,12 +128,15 @@ def mpi_library_path():
     if env:
         return env
     native = _native_dir()
-    names = sorted((p.name for p in native.iterdir() if p.name.startswith("libhpcladder_mpi.so")), key=len) \
-        if native.is_dir() else []
+    names = []
+    if native.is_dir():
+        # Shortest name first: .so, then .so.0, then .so.0.1.0.
+        names = sorted((p.name for p in native.iterdir() if p.name.startswith("libhpcladder_mpi.so")), key=len)
     if not names:
         raise LibraryNotFound(
             "libhpcladder_mpi is missing: no libhpcladder_mpi.so* in %s (the package was built without an MPI C "
-            "compiler). Install one: %s; or set %s to a built libhpcladder_mpi.so" % (native, MPI_INSTALL, _MPI_LIB_ENV))
+            "compiler). Install one and rebuild: %s; or set %s to a built libhpcladder_mpi.so"
+            % (native, MPI_INSTALL, _MPI_LIB_ENV))
     return str(native.joinpath(names[0]))
 
 
@@ -147,8 +149,8 @@ def mpi_cli_path():
     exe = _native_dir().joinpath("hpcladder-c-mpi")
     if not exe.is_file():
         raise LibraryNotFound(
-            "hpcladder-c-mpi is missing from %s (the package was built without an MPI C compiler). Install one: "
-            "%s; or set %s to a built hpcladder-c-mpi" % (_native_dir(), MPI_INSTALL, _MPI_CLI_ENV))
+            "hpcladder-c-mpi is missing from %s (the package was built without an MPI C compiler). Install one and "
+            "rebuild: %s; or set %s to a built hpcladder-c-mpi" % (_native_dir(), MPI_INSTALL, _MPI_CLI_ENV))
     return str(exe)
 
 

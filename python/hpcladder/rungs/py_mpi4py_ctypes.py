@@ -25,7 +25,8 @@ import sys
 from .. import _lib
 from . import _protocol
 
-with _protocol.requires(__name__, "py-mpi4py-ctypes", "mpi4py and libhpcladder_mpi", _lib.MPI_INSTALL + " && pip install mpi4py"):
+_INSTALL = "apt-get install libopenmpi-dev openmpi-bin && pip install mpi4py . (from the hpcladder source tree)"
+with _protocol.requires(__name__, "py-mpi4py-ctypes", "the C MPI backend through mpi4py", _INSTALL):
     import numpy as np
     from mpi4py import MPI  # noqa: F401 - before the library: its libmpi is the one used
     from .. import api
