@@ -116,6 +116,8 @@ def test_default_ladder_has_mpi_rungs_and_weak_sizes():
     ('[presets.p]\nweak = { triangles = { sizes = [ { N = 5 } ] } }\n', ["weak", "triangles"]),
     ('[presets.p]\nweak = { diffusion = { sizes = [ { n = 0, steps = 5 } ] } }\n', ["weak.diffusion", "n"]),
     ('[presets.p]\nweak = { diffusion = [ { n = 50, steps = 5 } ] }\n', ["weak.diffusion"]),
+    ('[[rungs]]\nid = "x"\nworkloads = ["diffusion"]\ncommand = "{python}"\nstop_grace = -1\n', ["stop_grace"]),
+    ('[[rungs]]\nid = "x"\nworkloads = ["diffusion"]\ncommand = "{python}"\nstop_grace = "long"\n', ["stop_grace"]),
 ])
 def test_ladder_refuses_bad_layout_and_weak_sizes(snippet, words, tmp_path):
     bad = tmp_path / "bad.toml"

@@ -78,6 +78,7 @@ class Rung:
     requires: list[Requirement]
     parallel: bool = False            # sweep workers 1, 2, 4 .. cores
     layout: str = "threads"           # how workers split into ranks x threads (LAYOUTS)
+    stop_grace: float = 2.0           # seconds from SIGTERM to SIGKILL when the harness stops it
     slow: bool | list = False         # calibrate first; scale down if over budget (or a list of workloads)
     extrapolate: bool = True          # diffusion cost per step is constant -> may scale
     cost: dict[str, float] = dataclasses.field(default_factory=dict)  # triangles: t ~ N**cost
@@ -162,7 +163,7 @@ LIMITS = {"n": (3, 1 << 40), "steps": (1, 1 << 40), "N": (1, 4_000_000_000),
           "repeats": (3, 1000), "calibrate_steps": (1, 1 << 40), "calibrate_N": (1, 4_000_000_000),
           "talk_workers": (1, 1 << 20)}
 RUNG_KEYS = ("id", "title", "workloads", "command", "requires", "parallel", "layout", "slow", "extrapolate",
-             "cost", "talk", "env", "kernel", "group")
+             "cost", "talk", "env", "kernel", "group", "stop_grace")
 PRESET_KEYS = ("description", "repeats", "budget", "timeout", "calibrate_steps", "calibrate_N",
                "talk_workers", "diffusion", "triangles", "weak")
 TOP_KEYS = ("version", "baselines", "presets", "rungs")
@@ -318,6 +319,7 @@ def _parse_rung(d: Any, path: Path) -> Rung:
             raise LadderError(f"{where}: env {k} = {v!r}: names are [A-Za-z_][A-Za-z0-9_]*, values strings")
     return Rung(
         id=rid, title=_str(d, "title", where, rid), workloads=workloads, commands=commands, requires=reqs,
+        stop_grace=_number(d.get("stop_grace", 2.0), "stop_grace", where, 0.0, 600.0, lo_open=False),
         parallel=_bool(d, "parallel", where, False), layout=layout, slow=_slow_flag(d.get("slow", False), where),
         extrapolate=_bool(d, "extrapolate", where, True), cost=cost,
         talk=_talk(d.get("talk", []), where),

@@ -333,7 +333,7 @@ def max_file_bytes() -> int:
 
 
 def run_process(argv: list[str], env: dict[str, str], timeout: float,
-                cwd: str | None = None, file_limit: int | None = None) -> ProcessResult:
+                cwd: str | None = None, file_limit: int | None = None, stop_grace: float = 2.0) -> ProcessResult:
     """Run argv with a wall-clock timeout; the timing is the harness's own.
 
     The rung runs in a session of its own with stdin from /dev/null.  Its
@@ -341,7 +341,9 @@ def run_process(argv: list[str], env: dict[str, str], timeout: float,
     main process exits, its other processes get EXIT_GRACE seconds to end and
     close the pipes; whatever is left then (a daemon holding stdout, a worker
     that was never joined) is killed and listed in `leftovers`.  At the
-    timeout, or on KeyboardInterrupt, every process of the rung is killed."""
+    timeout, or on KeyboardInterrupt, every process of the rung is stopped:
+    SIGTERM, `stop_grace` seconds (a launcher such as srun needs them to
+    release its job), then SIGKILL to whatever is left."""
     _become_subreaper()
     known = _children_of_us()
     t0 = time.perf_counter()
@@ -380,7 +382,7 @@ def run_process(argv: list[str], env: dict[str, str], timeout: float,
             _pump(sel, 0.05)
         if timed_out:
             wall = time.perf_counter() - t0
-            _kill_rung(proc, known, term_grace=2.0)
+            _kill_rung(proc, known, term_grace=stop_grace)
         else:
             # The main process is done: give its children the grace to finish.
             end = t0 + wall + EXIT_GRACE
@@ -394,7 +396,7 @@ def run_process(argv: list[str], env: dict[str, str], timeout: float,
         _pump(sel, 0.0, drain=True)
     except BaseException:
         # Ctrl-C (or anything else): never leave a rung running behind us.
-        _kill_rung(proc, known, term_grace=2.0)
+        _kill_rung(proc, known, term_grace=stop_grace)
         raise
     finally:
         sel.close()

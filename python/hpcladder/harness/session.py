@@ -295,7 +295,7 @@ class Session:
         argv = build_command(rung, workload, params, str(out), self.tools)
         length = size["n"] if workload == "diffusion" else size["N"]
         limit = max(max_file_bytes(), 16 * length + (1 << 20))   # never below the answer itself
-        return run_process(argv, child_env(rung), self.timeout, file_limit=limit), out
+        return run_process(argv, child_env(rung), self.timeout, file_limit=limit, stop_grace=rung.stop_grace), out
 
     def _interpret(self, rec: Record, res: ProcessResult, out: Path,
                    workload: str, size: dict[str, Any]) -> None:
