@@ -16,7 +16,7 @@ import pytest
 from conftest import RUNG_TIMEOUT, import_rung, mpirun_prefix, pypy3, python_rung, run_rung
 from hpcladder import _shared, slow
 from hpcladder.harness.runner import parse_record
-from hpcladder.rungs import RUNGS, _protocol, script_path
+from hpcladder.rungs import MPI_RUNGS, RUNGS, _protocol, script_path
 
 DIFFUSION_SIZES = [(n, steps) for n in (17, 1000) for steps in (0, 1, 50)]
 TRIANGLES_SIZES = (1, 13, 300)
@@ -149,8 +149,9 @@ def _check_triangles_run(run, rung, N):
     assert rec["total"] == int(run.data.sum())
 
 
-DIFFUSION_PROCESS_RUNGS = [r for r, w in RUNGS.items() if "diffusion" in w]
-TRIANGLES_PROCESS_RUNGS = [r for r, w in RUNGS.items() if "triangles" in w and r != "py-mpi4py"]
+# The mpi4py rungs run under mpirun: test_mpi4py below and test_mpi_rungs.py.
+DIFFUSION_PROCESS_RUNGS = [r for r, w in RUNGS.items() if "diffusion" in w and r not in MPI_RUNGS]
+TRIANGLES_PROCESS_RUNGS = [r for r, w in RUNGS.items() if "triangles" in w and r not in MPI_RUNGS]
 
 
 @pytest.mark.parametrize("rung", DIFFUSION_PROCESS_RUNGS)

@@ -24,8 +24,13 @@ RUNGS = {
     "py-cython-untyped": ("triangles",),
     "py-ctypes": ("diffusion", "triangles"),
     "py-multiprocessing": ("triangles",),
-    "py-mpi4py": ("triangles",),
+    "py-mpi4py": ("diffusion", "triangles"),
+    "py-mpi4py-halo": ("diffusion",),
+    "py-mpi4py-buffer": ("triangles",),
+    "py-mpi4py-ctypes": ("diffusion", "triangles"),
 }
+# The rungs that run under an MPI launcher (mpirun -n RANKS python -m ...).
+MPI_RUNGS = ("py-mpi4py", "py-mpi4py-halo", "py-mpi4py-buffer", "py-mpi4py-ctypes")
 
 
 def module_name(rung):
