@@ -486,9 +486,11 @@ triangles = { sizes = [ { N = 1000 } ] }
 
 
 def test_docs_show_the_tested_script():
-    """docs/cluster.md shows examples/slurm/hpcladder.sbatch verbatim: the
-    script users read is the one the tests above submit (runs everywhere)."""
-    doc = (sl.ROOT / "docs" / "cluster.md").read_text()
-    blocks = re.findall(r"```bash\n(.*?)```", doc, re.S)
-    assert blocks, "docs/cluster.md shows no ```bash block"
-    assert SBATCH.read_text() in blocks, "the batch script in docs/cluster.md differs from examples/slurm/hpcladder.sbatch"
+    """README.md and docs/cluster.md show examples/slurm/hpcladder.sbatch
+    verbatim: the script users read is the one the tests above submit (runs
+    everywhere)."""
+    for name in ("README.md", "docs/cluster.md"):
+        doc = (sl.ROOT / name).read_text()
+        blocks = re.findall(r"```bash\n(.*?)```", doc, re.S)
+        assert blocks, f"{name} shows no ```bash block"
+        assert SBATCH.read_text() in blocks, f"the batch script in {name} differs from examples/slurm/hpcladder.sbatch"
