@@ -30,8 +30,8 @@ for c in "1001 777 5 serial gaussian" "1000 100 1 serial gaussian" "10 37 3 seri
         [ "$(grep -c '"verdict": "PASSED"' "$T/out")" = 1 ] || fail "np $np diffusion $c: not one PASSED record"
     done
 done
-# no --halo: the default, 64 or the smallest block n/ranks when that is smaller; and the readable summary
-for c in "1000 2 64" "100 3 33" "4 3 1"; do
+# no --halo: the default, 256 or the smallest block n/ranks when that is smaller; and the readable summary
+for c in "1000 2 256" "100 3 33" "4 3 1"; do
     read -r n np halo <<<"$c"
     "$C" diffusion --n "$n" --steps 70 --output "$T/s.npy" >/dev/null
     rm -f "$T/m.npy"
@@ -40,12 +40,12 @@ for c in "1000 2 64" "100 3 33" "4 3 1"; do
     grep -q "\"ranks\": $np, \"halo\": $halo," "$T/out" || fail "default halo, n $n np $np: not halo $halo"
 done
 run 2 "$MPI" diffusion --n 1000 --steps 10 --kernel simd >"$T/out" 2>&1
-grep -q "^diffusion  kernel=simd (.*; inside 2 ranks, halo 64)  n=1000" "$T/out" && grep -q "^VERDICT: PASSED" "$T/out" \
+grep -q "^diffusion  kernel=simd (.*; inside 2 ranks, halo 256)  n=1000" "$T/out" && grep -q "^VERDICT: PASSED" "$T/out" \
     && grep -q "init/scatter [0-9.]* s, gather [0-9.]* s)" "$T/out" || { fail "readable diffusion summary"; cat "$T/out"; }
 run 2 "$MPI" triangles --N 100 >"$T/out" 2>&1
 grep -q "^triangles  kernel=direct (inside 2 ranks, balanced split)  N=100 threads=1" "$T/out" \
     && grep -q "^VERDICT: PASSED" "$T/out" || { fail "readable triangles summary"; cat "$T/out"; }
-run 1 "$MPI" diffusion --help | grep -q "default 64, or the smallest block" || fail "--help: the default halo"
+run 1 "$MPI" diffusion --help | grep -q "default 256, or the smallest block" || fail "--help: the default halo"
 
 # --init file: scattered from rank 0
 "$C" diffusion --n 300 --steps 1 --output "$T/u0.npy" >/dev/null

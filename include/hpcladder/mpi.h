@@ -55,10 +55,14 @@ HPL_API hpl_status hpl_mpi_diffusion_plan_create(MPI_Comm comm, hpl_diffusion_ke
 
 /* The default ghost depth.  A round costs one message latency per side
  * and, with the overlapped exchange, 3D^2 redundant point updates per
- * side; per step that is latency/D + 3D updates, which is flat and small
- * from D ~ 32 to D ~ 128 for blocks of the talk's sizes (10^4 - 10^5
- * points), while D = 1 pays a latency every step. */
-#define HPL_MPI_HALO_DEFAULT 64
+ * side; per step that is latency/D + 3D updates: under 2 % of a block of
+ * the talk's sizes (5 * 10^3 - 5 * 10^4 points) at D = 256, while D = 1
+ * pays a latency every step.  The tiled kernel inside a rank also wants D
+ * large: it reuses a tile in cache for up to D steps per call.  Measured
+ * (n = 1e5 and 1e4, 50000 steps, 2 ranks, tiled; bench/bench_mpi.py):
+ * D = 256 was fastest (0.25 s against 0.44 s at D = 64 for n = 1e5);
+ * with serial inside, D from 64 to 512 made no difference beyond noise. */
+#define HPL_MPI_HALO_DEFAULT 256
 
 /* The ghost depth to use when none is given: HPL_MPI_HALO_DEFAULT, or the
  * smallest block of n points over size ranks (n / size) when that is

@@ -647,3 +647,30 @@ def test_help_answers_questions(capsys):
     out = capsys.readouterr().out
     for w in ("quick", "talk", "large", "results.json", "results.csv", "report.md", "extrapolated"):
         assert w in out
+
+
+def test_stop_grace_waits_for_every_process_of_the_rung(tmp_path):
+    """At the timeout the grace is for all the rung's processes, not just its
+    main one: a wrapper shell dies of SIGTERM at once while the program it
+    started (a launcher like srun) still needs a moment to clean up."""
+    marker = tmp_path / "cleaned-up"
+    child = tmp_path / "child.py"
+    child.write_text(textwrap.dedent(f'''
+        import signal, sys, time
+        def term(*_):
+            time.sleep(1.0)                        # e.g. srun releasing its job
+            open({str(marker)!r}, "w").write("ok")
+            sys.exit(0)
+        signal.signal(signal.SIGTERM, term)
+        time.sleep(100)
+    '''))
+    argv = ["sh", "-c", f"{sys.executable} {child}; true"]   # sh waits in the foreground, no exec
+    t0 = time.perf_counter()
+    res = runner.run_process(argv, dict(os.environ), timeout=1.0, stop_grace=10.0)
+    took = time.perf_counter() - t0
+    assert res.timed_out
+    assert marker.read_text() == "ok"                 # the child was not SIGKILLed first
+    assert took < 6.0                                  # and the grace ended when the last process did
+    marker.unlink()
+    res = runner.run_process(argv, dict(os.environ), timeout=1.0, stop_grace=0.0)
+    assert res.timed_out and not marker.exists()       # no grace: SIGKILL at once

@@ -260,19 +260,28 @@ def _describe(pid: int) -> str:
 
 def _kill_rung(proc: subprocess.Popen, known_children: set[int], term_grace: float) -> list[int]:
     """Stop every process of the rung: SIGTERM to its group and a grace of
-    `term_grace` seconds (0: none), then SIGKILL to everything that is left,
-    repeated until nothing is (a process that forks while being killed is
-    caught on the next round).  Orphans re-parented to us are reaped.
+    `term_grace` seconds (0: none) for all of them to end (not just the main
+    process: a wrapper script dies at once while the launcher it started,
+    srun say, still releases its job), then SIGKILL to everything that is
+    left, repeated until nothing is (a process that forks while being killed
+    is caught on the next round).  Orphans re-parented to us are reaped.
     Returns the pids that got SIGKILL."""
+    ended: set[int] = set()
     if term_grace > 0:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
         except (ProcessLookupError, PermissionError):
             pass
-        try:
-            proc.wait(timeout=term_grace)
-        except subprocess.TimeoutExpired:
-            pass
+        deadline = time.monotonic() + term_grace
+        while time.monotonic() < deadline:
+            try:
+                proc.wait(timeout=0.05)
+            except subprocess.TimeoutExpired:
+                pass
+            left = [p for p in _rung_processes(proc.pid, known_children) if p != os.getpid()]
+            ended.update(left)
+            if proc.returncode is not None and not left:
+                break
     killed: list[int] = []
     for _ in range(20):
         pids = [p for p in _rung_processes(proc.pid, known_children) if p != os.getpid()]
@@ -289,7 +298,7 @@ def _kill_rung(proc: subprocess.Popen, known_children: set[int], term_grace: flo
         os.killpg(proc.pid, signal.SIGKILL)    # where /proc cannot be read
     except (ProcessLookupError, PermissionError):
         pass
-    _reap(set(killed) - {proc.pid}, known_children)
+    _reap((set(killed) | ended) - {proc.pid}, known_children)
     return sorted(set(killed))
 
 

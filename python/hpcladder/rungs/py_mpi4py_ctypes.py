@@ -11,7 +11,7 @@ MPI_Comm has no C type a binding can name for every MPI library.  The
 library is loaded after mpi4py, so that both use the same libmpi.
 
 diffusion: a plan over the communicator (--kernel inside each rank, default
-serial; --halo D, default the library's: 64 or the smallest block), created
+serial; --halo D, default the library's: 256 or the smallest block), created
 untimed (plan_seconds); each call initialises every rank's block to the
 talk's Gaussian (untimed) and times hpl_mpi_diffusion_plan_execute; the
 field is gathered to rank 0 once, timed apart (gather_seconds).
@@ -159,7 +159,7 @@ def _options(parser, workload):
                                                    "any that steps: not spectral)")
         parser.add_argument("--halo", type=_protocol._positive_int, default=None, metavar="D",
                             help="ghost depth: ranks exchange once every D steps; every rank must hold at least D "
-                                 "points (default: the library's, 64 or the smallest block n/ranks when smaller)")
+                                 "points (default: the library's, 256 or the smallest block n/ranks when smaller)")
     else:
         parser.add_argument("--kernel", default="direct", choices=["brute", "direct"],
                             help="per-perimeter kernel inside each rank (default direct)")
