@@ -146,6 +146,42 @@ class Case:
                     verdict=last.get("verdict"), record=last, **self.info)
 
 
+class SideBySide(Case):
+    """`copies` independent copies of one command started together, each
+    the whole problem alone: its time is the slowest copy's.  Against the
+    same command run alone it measures what the cores give when all are busy
+    (shared caches, memory, turbo, the hypervisor): the ceiling of any split
+    of the work over that many processes."""
+
+    def __init__(self, section, label, cmd, env, copies, **info):
+        Case.__init__(self, section, label, cmd, env, **info)
+        self.copies = copies
+
+    def run(self):
+        t0 = time.perf_counter()
+        procs = [subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env)
+                 for _ in range(self.copies)]
+        recs = []
+        for p in procs:
+            try:
+                out, err = p.communicate(timeout=TIMEOUT)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                out, err = p.communicate()
+            try:
+                recs.append(json.loads(out))
+            except ValueError:
+                self.error = self.error or "copy: exit %s, %s" % (p.returncode, (err or out).strip()[-200:])
+        wall = time.perf_counter() - t0
+        if self.error:
+            return
+        self.records.append(recs[0])
+        self.wall.append(wall)
+        if any(r.get("verdict") != "PASSED" for r in recs):
+            self.error = "a copy's verdict is not PASSED"
+        self.kernel.append(max(r["seconds_min"] for r in recs))
+
+
 def ratio(t, base):
     return "%.2fx" % (t / base) if t and base else "-"
 
@@ -224,7 +260,9 @@ def diffusion_report(a, cases):
 
 def triangles_cases(a, env):
     common = ["triangles", "--kernel", "brute", "--N", str(a.N), "--repeats", str(a.repeats), "--json", "--quiet"]
-    c = [Case("triangles", "hpcladder-c brute", [a.cli] + common, env, role="serial", ranks=1)]
+    c = [Case("triangles", "hpcladder-c brute", [a.cli] + common, env, role="serial", ranks=1),
+         SideBySide("triangles", "%d x hpcladder-c brute side by side" % a.ranks, [a.cli] + common, env,
+                    a.ranks, role="ceiling", ranks=a.ranks)]
     for split in ("cyclic", "balanced"):
         for np in (1, a.ranks):
             c.append(Case("triangles", "mpi %d rank%s brute %s" % (np, "s" if np > 1 else "", split),
@@ -248,6 +286,13 @@ def triangles_report(a, cases):
                                                     rec["verdict"], rec["best_p"], rec["best_count"]))
     out = {}
     talk = a.N == TALK["N"]
+    alone = next((c for c in cases if c.info["role"] == "serial"), None)
+    pair = next((c for c in cases if c.info["role"] == "ceiling"), None)
+    if alone is not None and pair is not None and alone.ok and pair.ok:
+        # N ranks each doing 1/N of the work can go no faster than N copies of the
+        # whole problem side by side, each doing all of it.
+        print("  ceiling of any split over %d processes on this machine: %d x %.4f s alone / %.4f s side by side "
+              "= %.2fx" % (a.ranks, a.ranks, alone.t(), pair.t(), a.ranks * alone.t() / pair.t()))
     for split in ("cyclic", "balanced"):
         two = next((c for c in cases if c.info.get("split") == split and c.info["ranks"] == a.ranks), None)
         value = one.get(split) / two.t() if two is not None and two.ok and one.get(split) else None
