@@ -194,6 +194,16 @@ class NetnsHosts:
         return sorted(int(l["ifname"][1:]) for l in json.loads(r.stdout)
                       if re.fullmatch(r"p[0-9]+", l["ifname"]) and "UP" not in l.get("flags", []))
 
+    def inject(self, fault: str, rank_pid: int, orted_pid: int, k: int = 2) -> None:
+        """The fault on host k: "kill-rank" (SIGKILL the rank), "kill-orted"
+        (SIGKILL Open MPI's daemon there), else "link-down" (cut its cable)."""
+        if fault == "kill-rank":
+            os.kill(rank_pid, signal.SIGKILL)
+        elif fault == "kill-orted":
+            os.kill(orted_pid, signal.SIGKILL)
+        else:
+            self.cut(k)
+
     def find_proc(self, k: int, comm: str, contains: str = "") -> int | None:
         for p, c, args in self.procs(k):
             if c == comm and contains in args:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import statistics
 import sys
 import tempfile
@@ -108,12 +107,7 @@ def main() -> int:
                 time.sleep(2.0)
                 assert job.poll() is None, job.stderr
                 tf = time.monotonic()
-                if fault == "kill-rank":
-                    os.kill(rank2, signal.SIGKILL)
-                elif fault == "kill-orted":
-                    os.kill(orted2, signal.SIGKILL)
-                else:
-                    hosts.cut(2)
+                hosts.inject(fault, rank2, orted2)
                 rc = job.wait(120)
                 if rc is None:
                     job.kill()

@@ -56,30 +56,8 @@ def unmet() -> str | None:
     return None
 
 
-def find_c_mpi() -> tuple[Path | None, str]:
-    """hpcladder-c-mpi: $HPCLADDER_C_MPI, else $HPCLADDER_BUILD/hpcladder-c-mpi,
-    else build/test-release/hpcladder-c-mpi (the CI's Release build).
-    Returns (path, "") or (None, why not)."""
-    if os.environ.get("HPCLADDER_C_MPI"):
-        p, via = Path(os.environ["HPCLADDER_C_MPI"]), "HPCLADDER_C_MPI"
-    elif os.environ.get("HPCLADDER_BUILD"):
-        p, via = Path(os.environ["HPCLADDER_BUILD"]) / "hpcladder-c-mpi", "HPCLADDER_BUILD"
-    else:
-        p, via = ROOT / "build" / "test-release" / "hpcladder-c-mpi", "the default"
-    if p.is_file() and os.access(p, os.X_OK):
-        return p.resolve(), ""
-    return None, (f"hpcladder-c-mpi not built: {p} ({via}) is not an executable file; build it with "
-                  f"cmake -S . -B build/test-release -DCMAKE_BUILD_TYPE=Release && cmake --build build/test-release "
-                  f"(needs libopenmpi-dev), or set HPCLADDER_C_MPI / HPCLADDER_BUILD")
-
-
-def find_c(c_mpi: Path) -> tuple[Path | None, str]:
-    """The one-process hpcladder-c to compare with: beside hpcladder-c-mpi
-    (same build), else $HPCLADDER_C."""
-    for p in (c_mpi.parent / "hpcladder-c", Path(os.environ.get("HPCLADDER_C", "/nonexistent"))):
-        if p.is_file() and os.access(p, os.X_OK):
-            return p.resolve(), ""
-    return None, f"hpcladder-c not found beside {c_mpi} (or $HPCLADDER_C)"
+# hpcladder-c-mpi and hpcladder-c are found as the multi-host tests find them.
+from hosts_lib import find_c, find_c_mpi  # noqa: E402,F401  (tests/cluster is on sys.path under pytest)
 
 
 def mpi4py_unmet() -> str | None:
