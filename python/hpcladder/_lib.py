@@ -72,41 +72,56 @@ def _native_dir():
     return resources.files("hpcladder").joinpath("_native")
 
 
+def _native_library(stem, env_var, missing):
+    """Path of the shared library `stem` (e.g. libhpcladder): the file in
+    env_var if set, else the bundled stem.so, else its soname file, else any
+    stem.so.* in _native.  Raises LibraryNotFound with `missing`, formatted
+    with {native} (the folder looked in), when there is none."""
+    env = _env_file(env_var)
+    if env:
+        return env
+    native = _native_dir()
+    names = []
+    if native.is_dir():
+        # Shortest name first: .so, then .so.0, then .so.0.1.0.
+        names = sorted(sorted(p.name for p in native.iterdir() if p.name.startswith(stem + ".so")), key=len)
+    if not names:
+        raise LibraryNotFound(missing.format(native=native))
+    return str(native.joinpath(names[0]))
+
+
+def _native_program(name, env_var, missing):
+    """Path of the program `name`: the executable in env_var if set, else the
+    bundled one.  Raises LibraryNotFound with `missing`, formatted with
+    {native}, when it is not there."""
+    env = _env_file(env_var, executable=True)
+    if env:
+        return env
+    exe = _native_dir().joinpath(name)
+    if not exe.is_file():
+        raise LibraryNotFound(missing.format(native=_native_dir()))
+    return str(exe)
+
+
 def library_path():
     """Path of the libhpcladder shared library this package uses.
 
     HPCLADDER_LIB wins; otherwise the bundled copy: libhpcladder.so, else the
     soname file libhpcladder.so.<major>, else any libhpcladder.so.* there.
     Raises LibraryNotFound naming what is missing and how to get it."""
-    env = _env_file(_LIB_ENV)
-    if env:
-        return env
-    native = _native_dir()
-    candidates = []
-    if native.is_dir():
-        names = sorted(p.name for p in native.iterdir() if p.name.startswith("libhpcladder.so"))
-        # Shortest name first: .so, then .so.0, then .so.0.1.0.
-        candidates = sorted(names, key=len)
-    if not candidates:
-        raise LibraryNotFound(
-            "libhpcladder is missing: no libhpcladder.so* in %s. Reinstall the package "
-            "(pip install . from the hpcladder source tree, which builds it with CMake), or set "
-            "%s to the path of a built libhpcladder.so" % (native, _LIB_ENV))
-    return str(native.joinpath(candidates[0]))
+    return _native_library(
+        "libhpcladder", _LIB_ENV,
+        "libhpcladder is missing: no libhpcladder.so* in {native}. Reinstall the package "
+        "(pip install . from the hpcladder source tree, which builds it with CMake), or set "
+        + _LIB_ENV + " to the path of a built libhpcladder.so")
 
 
 def cli_path():
     """Path of the hpcladder-c program bundled with the package (HPCLADDER_C
     overrides).  Raises LibraryNotFound if it is not there."""
-    env = _env_file(_CLI_ENV, executable=True)
-    if env:
-        return env
-    exe = _native_dir().joinpath("hpcladder-c")
-    if not exe.is_file():
-        raise LibraryNotFound(
-            "hpcladder-c is missing from %s: reinstall the package (pip install .) or set %s"
-            % (_native_dir(), _CLI_ENV))
-    return str(exe)
+    return _native_program(
+        "hpcladder-c", _CLI_ENV,
+        "hpcladder-c is missing from {native}: reinstall the package (pip install .) or set " + _CLI_ENV)
 
 
 def _env_file(var, executable=False):
@@ -124,34 +139,20 @@ def mpi_library_path():
     """Path of libhpcladder_mpi (HPCLADDER_MPI_LIB overrides): the bundled
     libhpcladder_mpi.so, else its soname file.  Raises LibraryNotFound when
     the package was built without MPI."""
-    env = _env_file(_MPI_LIB_ENV)
-    if env:
-        return env
-    native = _native_dir()
-    names = []
-    if native.is_dir():
-        # Shortest name first: .so, then .so.0, then .so.0.1.0.
-        names = sorted((p.name for p in native.iterdir() if p.name.startswith("libhpcladder_mpi.so")), key=len)
-    if not names:
-        raise LibraryNotFound(
-            "libhpcladder_mpi is missing: no libhpcladder_mpi.so* in %s (the package was built without an MPI C "
-            "compiler). Install one and rebuild: %s; or set %s to a built libhpcladder_mpi.so"
-            % (native, MPI_INSTALL, _MPI_LIB_ENV))
-    return str(native.joinpath(names[0]))
+    return _native_library(
+        "libhpcladder_mpi", _MPI_LIB_ENV,
+        "libhpcladder_mpi is missing: no libhpcladder_mpi.so* in {native} (the package was built without an MPI C "
+        "compiler). Install one and rebuild: " + MPI_INSTALL + "; or set " + _MPI_LIB_ENV
+        + " to a built libhpcladder_mpi.so")
 
 
 def mpi_cli_path():
     """Path of the bundled hpcladder-c-mpi (HPCLADDER_C_MPI overrides).
     Raises LibraryNotFound when the package was built without MPI."""
-    env = _env_file(_MPI_CLI_ENV, executable=True)
-    if env:
-        return env
-    exe = _native_dir().joinpath("hpcladder-c-mpi")
-    if not exe.is_file():
-        raise LibraryNotFound(
-            "hpcladder-c-mpi is missing from %s (the package was built without an MPI C compiler). Install one and "
-            "rebuild: %s; or set %s to a built hpcladder-c-mpi" % (_native_dir(), MPI_INSTALL, _MPI_CLI_ENV))
-    return str(exe)
+    return _native_program(
+        "hpcladder-c-mpi", _MPI_CLI_ENV,
+        "hpcladder-c-mpi is missing from {native} (the package was built without an MPI C compiler). Install one "
+        "and rebuild: " + MPI_INSTALL + "; or set " + _MPI_CLI_ENV + " to a built hpcladder-c-mpi")
 
 
 def _declare(lib):

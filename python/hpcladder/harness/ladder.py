@@ -28,7 +28,9 @@ else:                               # Python 3.9/3.10: the same parser, from PyP
     import tomli as tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+from .record import LAYOUTS
 
 WORKLOADS = ("diffusion", "triangles")
 
@@ -49,8 +51,8 @@ IMPLIED_TOOLS = {
 
 # How a parallel rung spends its workers (the `layout` key): "threads" (threads
 # or processes of one program: ranks = 1, threads = workers), "ranks" (MPI
-# ranks of one thread each) or "hybrid" (every ranks x threads = workers).
-LAYOUTS = ("threads", "ranks", "hybrid")
+# ranks of one thread each) or "hybrid" (every ranks x threads = workers);
+# record.LAYOUTS, which records are checked against too.
 
 
 class LadderError(ValueError):
@@ -501,40 +503,28 @@ def tool_paths() -> dict[str, str | None]:
     the lookup.  HPCLADDER_MPIRUN may name any launcher that takes `-n RANKS
     PROGRAM ARGS` (a cluster's mpirun or mpiexec, srun inside an allocation,
     a wrapper script)."""
+    from .. import _lib
     return {
         "python": sys.executable,
         "pypy": os.environ.get("HPCLADDER_PYPY") or shutil.which("pypy3"),
         "mpirun": os.environ.get("HPCLADDER_MPIRUN") or shutil.which("mpirun"),
-        "hpcladder_c": os.environ.get("HPCLADDER_C") or _bundled_cli(),
-        "hpcladder_c_mpi": os.environ.get("HPCLADDER_C_MPI") or _bundled_mpi_cli(),
+        "hpcladder_c": os.environ.get("HPCLADDER_C") or _bundled(_lib.cli_path, "hpcladder-c"),
+        "hpcladder_c_mpi": os.environ.get("HPCLADDER_C_MPI") or _bundled(_lib.mpi_cli_path, "hpcladder-c-mpi"),
     }
 
 
-def _bundled_cli() -> str | None:
-    """The package's hpcladder-c (_lib.cli_path, which honours HPCLADDER_C),
-    else one on PATH, else None."""
-    from .._lib import LibraryNotFound, cli_path
+def _bundled(find: Callable[[], str], name: str) -> str | None:
+    """A program the package carries (find: _lib.cli_path or mpi_cli_path,
+    which honour their environment variable), else `name` on PATH, else None."""
+    from .._lib import LibraryNotFound
     try:
-        return cli_path()
-    except LibraryNotFound:           # the package was installed without its native part
-        return shutil.which("hpcladder-c")
+        return find()
+    except LibraryNotFound:           # the package was installed without it
+        return shutil.which(name)
 
 
 def rungs_dir() -> str:
     return str(Path(str(resources.files("hpcladder"))) / "rungs")
-
-
-def _bundled_mpi_cli() -> str | None:
-    """The package's hpcladder-c-mpi (built where MPI was found at install
-    time), else one on PATH, else None."""
-    from .. import _lib
-    find = getattr(_lib, "mpi_cli_path", None)
-    if find is not None:
-        try:
-            return find()
-        except _lib.LibraryNotFound:
-            pass
-    return shutil.which("hpcladder-c-mpi")
 
 
 def unavailable(rung: Rung, workload: str | None = None,

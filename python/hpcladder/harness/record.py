@@ -150,7 +150,9 @@ def workers_label(r: Any) -> str:
 
 
 SCALINGS = ("strong", "weak")
-LAYOUTS = ("threads", "ranks", "hybrid")      # ladder.LAYOUTS (not imported: record.py stands alone)
+# How a parallel rung spends its workers (a ladder rung's `layout`; ladder.py
+# checks rungs against this too).
+LAYOUTS = ("threads", "ranks", "hybrid")
 FIELDS = frozenset(f.name for f in dataclasses.fields(Record))
 
 

@@ -175,12 +175,14 @@ class Session:
     def tasks(self) -> list[Task]:
         """Every measurement of the run, in order: for each workload, size and
         rung, each worker count and each (ranks, threads) layout of it
-        (strong scaling); then, for the parallel diffusion rungs, the preset's
+        (strong scaling; with --scaling weak, the serial rungs only); then, for the parallel diffusion rungs, the preset's
         weak-scaling sizes with n = workers x n per worker."""
         out = []
         for w in self.cfg.workloads:
             for size in self.cfg.preset.sizes(w):
                 for rung in self.selected_rungs(w):
+                    if rung.parallel and self.cfg.scaling == "weak":
+                        continue                # its weak-scaling tasks come below
                     # A rung that cannot run here is reported once, not once per worker count.
                     ks = [1] if unavailable(rung, w, self.tools) else self.workers_for(rung)
                     for k in ks:
@@ -195,8 +197,6 @@ class Session:
                         size = {"n": base["n"] * k, "steps": base["steps"]}
                         for ranks, threads in rung.layouts(k):
                             out.append(Task("diffusion", size, rung, k, ranks, threads, "weak"))
-        if self.cfg.scaling == "weak":
-            out = [t for t in out if t.scaling == "weak" or not t.rung.parallel]
         return out
 
     # ------------------------------------------------------------ run
