@@ -10,6 +10,9 @@
 
 enum { EXIT_PASSED = 0, EXIT_VERIFY_FAILED = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
 
+/* Size of the message buffers the drivers pass as err. */
+#define ERRLEN 512
+
 typedef enum { CMD_NONE, CMD_DIFFUSION, CMD_TRIANGLES, CMD_HELP, CMD_VERSION, CMD_LIST } cli_command;
 typedef enum { INIT_GAUSSIAN, INIT_SINE, INIT_FILE } cli_init;
 
@@ -124,6 +127,16 @@ void cli_print_diffusion(const cli_options *o, double plan_seconds, const cli_ti
 void cli_print_triangles(const cli_options *o, const cli_timing *t, const uint32_t *counts, int64_t best_p,
                          uint32_t best_count, const check_result *checks, int nc, int passed,
                          const cli_record_extra *x);
+
+/* The end of a run, shared by hpcladder-c and hpcladder-c-mpi (rank 0):
+ * summarise t, verify (with the test hook's fault injected first), write
+ * --output / --counts, print the record (with x, which may be NULL).
+ * Returns the exit code: EXIT_PASSED, EXIT_VERIFY_FAILED, or EXIT_RUNTIME
+ * after a message "PROG: ..." on stderr. */
+int cli_finish_diffusion(const char *prog, const cli_options *o, double plan_seconds, cli_timing *t,
+                         const double *u0, double *u, const cli_record_extra *x);
+int cli_finish_triangles(const char *prog, const cli_options *o, cli_timing *t, uint32_t *counts, int64_t best_p,
+                         uint32_t best_count, const cli_record_extra *x);
 
 /* JSON output (json.c): s as a JSON string (quotes, backslashes and control
  * characters escaped); x as %.17g, which round-trips, or null if it is not

@@ -10,8 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define ERRLEN 512
-
 static void progress(const cli_options *o, int i, double sec)
 {
     if (!o->quiet && isatty(STDERR_FILENO))
@@ -115,7 +113,6 @@ static int time_diffusion(const cli_options *o, hpl_diffusion_plan *plan, const 
 
 static int run_diffusion(cli_options *o)
 {
-    char err[ERRLEN] = "";
     double *u0 = NULL, *u = NULL;
     hpl_diffusion_plan *plan = NULL;
     cli_timing t = {0};
@@ -145,27 +142,7 @@ static int run_diffusion(cli_options *o)
     }
     if ((o->init != INIT_FILE && (rc = init_field(o, u0)) != 0) || (rc = time_diffusion(o, plan, u0, u, &t)) != 0)
         goto done;
-    rc = EXIT_RUNTIME;
-    if (cli_summarise(&t, o->repeats) != 0) {
-        fprintf(stderr, "hpcladder-c: out of memory summarising %d repeats\n", o->repeats);
-        goto done;
-    }
-    if (cli_fault_injected())
-        u[o->n / 2] += 1e-9 * (fabs(u[o->n / 2]) + 1.0);
-
-    check_result checks[MAX_CHECKS];
-    int nc = verify_diffusion(o, u0, u, checks, err, sizeof err);
-    if (nc < 0) {
-        fprintf(stderr, "hpcladder-c: %s\n", err);
-        goto done;
-    }
-    int passed = cli_all_ok(checks, nc);
-    if (o->output && npy_write_f64(o->output, u, o->n, err, sizeof err) != 0) {
-        fprintf(stderr, "hpcladder-c: %s\n", err);
-        goto done;
-    }
-    cli_print_diffusion(o, hpl_diffusion_plan_seconds(plan), &t, u, checks, nc, passed, NULL);
-    rc = passed ? EXIT_PASSED : EXIT_VERIFY_FAILED;
+    rc = cli_finish_diffusion("hpcladder-c", o, hpl_diffusion_plan_seconds(plan), &t, u0, u, NULL);
 done:
     hpl_diffusion_plan_destroy(plan);
     free(u0);
@@ -214,25 +191,7 @@ static int run_triangles(cli_options *o)
         }
         progress(o, i, t.seconds[i]);
     }
-    if (cli_summarise(&t, o->repeats) != 0) {
-        fprintf(stderr, "hpcladder-c: out of memory summarising %d repeats\n", o->repeats);
-        goto done;
-    }
-    if (cli_fault_injected())
-        counts[o->N - 1] += 1;
-    check_result checks[MAX_CHECKS];
-    int nc = verify_triangles(o, counts, checks, err, sizeof err);
-    if (nc < 0) {
-        fprintf(stderr, "hpcladder-c: %s\n", err);
-        goto done;
-    }
-    int passed = cli_all_ok(checks, nc);
-    if (o->counts_path && npy_write_u32(o->counts_path, counts, o->N, err, sizeof err) != 0) {
-        fprintf(stderr, "hpcladder-c: %s\n", err);
-        goto done;
-    }
-    cli_print_triangles(o, &t, counts, best_p, best_count, checks, nc, passed, NULL);
-    rc = passed ? EXIT_PASSED : EXIT_VERIFY_FAILED;
+    rc = cli_finish_triangles("hpcladder-c", o, &t, counts, best_p, best_count, NULL);
 done:
     free(counts);
     free(t.seconds);

@@ -182,3 +182,57 @@ void cli_print_triangles(const cli_options *o, const cli_timing *t, const uint32
     }
     print_end(o, checks, nc, passed, o->counts_path);
 }
+
+/* The end of a run, the same for every driver: summarise the timings,
+ * verify, write the result file, print.  prog prefixes the messages. */
+int cli_finish_diffusion(const char *prog, const cli_options *o, double plan_seconds, cli_timing *t,
+                         const double *u0, double *u, const cli_record_extra *x)
+{
+    char err[ERRLEN] = "";
+    if (cli_summarise(t, o->repeats) != 0) {
+        fprintf(stderr, "%s: out of memory summarising %d repeats\n", prog, o->repeats);
+        return EXIT_RUNTIME;
+    }
+    if (cli_fault_injected())
+        u[o->n / 2] += 1e-9 * (fabs(u[o->n / 2]) + 1.0);
+    check_result checks[MAX_CHECKS];
+    int nc = verify_diffusion(o, u0, u, checks, err, sizeof err);
+    if (nc < 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return EXIT_RUNTIME;
+    }
+    int passed = cli_all_ok(checks, nc);
+    /* written before the verdict is printed, and even if it is FAILED: the
+     * wrong field is what one wants to look at */
+    if (o->output && npy_write_f64(o->output, u, o->n, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return EXIT_RUNTIME;
+    }
+    cli_print_diffusion(o, plan_seconds, t, u, checks, nc, passed, x);
+    return passed ? EXIT_PASSED : EXIT_VERIFY_FAILED;
+}
+
+int cli_finish_triangles(const char *prog, const cli_options *o, cli_timing *t, uint32_t *counts, int64_t best_p,
+                         uint32_t best_count, const cli_record_extra *x)
+{
+    char err[ERRLEN] = "";
+    if (cli_summarise(t, o->repeats) != 0) {
+        fprintf(stderr, "%s: out of memory summarising %d repeats\n", prog, o->repeats);
+        return EXIT_RUNTIME;
+    }
+    if (cli_fault_injected())
+        counts[o->N - 1] += 1;
+    check_result checks[MAX_CHECKS];
+    int nc = verify_triangles(o, counts, checks, err, sizeof err);
+    if (nc < 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return EXIT_RUNTIME;
+    }
+    int passed = cli_all_ok(checks, nc);
+    if (o->counts_path && npy_write_u32(o->counts_path, counts, o->N, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return EXIT_RUNTIME;
+    }
+    cli_print_triangles(o, t, counts, best_p, best_count, checks, nc, passed, x);
+    return passed ? EXIT_PASSED : EXIT_VERIFY_FAILED;
+}

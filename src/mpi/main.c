@@ -8,11 +8,9 @@
 #include "cli.h"
 #include "hpcladder/mpi.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define ERRLEN 512
 #define PROG "hpcladder-c-mpi"
 
 typedef struct mpi_options {
@@ -89,28 +87,10 @@ static int mpi_fail(const mpi_options *m, const char *what, hpl_status s)
         MPI_Allreduce(&dt_, &(secs), 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);                              \
     } while (0)
 
-/* Rank 0: verify, write, print.  Returns the exit code. */
+/* Rank 0: what this program adds to the record, then cli_finish_diffusion. */
 static int finish_diffusion(const cli_options *o, const mpi_options *m, const hpl_mpi_diffusion_plan *plan,
                             const double *u0, double *u, cli_timing *t, double init_s, double gather_s)
 {
-    char err[ERRLEN] = "";
-    check_result checks[MAX_CHECKS];
-    if (cli_fault_injected())
-        u[o->n / 2] += 1e-9 * (fabs(u[o->n / 2]) + 1.0);
-    int nc = verify_diffusion(o, u0, u, checks, err, sizeof err);
-    if (nc < 0) {
-        fprintf(stderr, PROG ": %s\n", err);
-        return EXIT_RUNTIME;
-    }
-    int passed = cli_all_ok(checks, nc);
-    if (o->output && npy_write_f64(o->output, u, o->n, err, sizeof err) != 0) {
-        fprintf(stderr, PROG ": %s\n", err);
-        return EXIT_RUNTIME;
-    }
-    if (cli_summarise(t, o->repeats) != 0) {
-        fprintf(stderr, PROG ": out of memory summarising %d repeats\n", o->repeats);
-        return EXIT_RUNTIME;
-    }
     char label[96], json[96];
     snprintf(label, sizeof label, "inside %d ranks, halo %lld", m->size, (long long)m->halo);
     snprintf(json, sizeof json, "\"ranks\": %d, \"halo\": %lld", m->size, (long long)m->halo);
@@ -120,8 +100,7 @@ static int finish_diffusion(const cli_options *o, const mpi_options *m, const hp
                           .seconds_keys = {"init_seconds", "gather_seconds"},
                           .seconds_names = {"init/scatter", "gather"},
                           .seconds = {init_s, gather_s}};
-    cli_print_diffusion(o, hpl_mpi_diffusion_plan_seconds(plan), t, u, checks, nc, passed, &x);
-    return passed ? EXIT_PASSED : EXIT_VERIFY_FAILED;
+    return cli_finish_diffusion(PROG, o, hpl_mpi_diffusion_plan_seconds(plan), t, u0, u, &x);
 }
 
 /* Rank 0: the whole initial field (for --init file: read it; n to all). */
@@ -224,31 +203,12 @@ done:
 static int finish_triangles(const cli_options *o, const mpi_options *m, uint32_t *counts, cli_timing *t,
                             int64_t best_p, uint32_t best_count)
 {
-    char err[ERRLEN] = "";
-    check_result checks[MAX_CHECKS];
-    if (cli_fault_injected())
-        counts[o->N - 1] += 1;
-    int nc = verify_triangles(o, counts, checks, err, sizeof err);
-    if (nc < 0) {
-        fprintf(stderr, PROG ": %s\n", err);
-        return EXIT_RUNTIME;
-    }
-    int passed = cli_all_ok(checks, nc);
-    if (o->counts_path && npy_write_u32(o->counts_path, counts, o->N, err, sizeof err) != 0) {
-        fprintf(stderr, PROG ": %s\n", err);
-        return EXIT_RUNTIME;
-    }
-    if (cli_summarise(t, o->repeats) != 0) {
-        fprintf(stderr, PROG ": out of memory summarising %d repeats\n", o->repeats);
-        return EXIT_RUNTIME;
-    }
     const char *split = hpl_mpi_split_name(m->split);
     char label[96], json[96];
     snprintf(label, sizeof label, "inside %d ranks, %s split", m->size, split);
     snprintf(json, sizeof json, "\"ranks\": %d, \"split\": \"%s\"", m->size, split);
     cli_record_extra x = {.label = label, .json = json};
-    cli_print_triangles(o, t, counts, best_p, best_count, checks, nc, passed, &x);
-    return passed ? EXIT_PASSED : EXIT_VERIFY_FAILED;
+    return cli_finish_triangles(PROG, o, t, counts, best_p, best_count, &x);
 }
 
 static int run_triangles(cli_options *o, const mpi_options *m)
