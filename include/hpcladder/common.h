@@ -41,6 +41,28 @@ typedef enum hpl_data {
     HPL_DATA_DISTRIBUTED = 2 /* blocks spread over the ranks of a communicator */
 } hpl_data;
 
+/* Where the time of one kernel call went, for kernels whose data lives
+ * elsewhere (HPL_DATA_DEVICE), and for the host kernels in the same shape
+ * (their upload and download are copies, their kernel time is the wall time
+ * of the call).  Read with hpl_diffusion_plan_times() or filled by
+ * hpl_triangles_count_timed().  Seconds; 0 for what did not happen. */
+typedef struct hpl_times {
+    double context;  /* one-time start-up of the device runtime (CUDA context,
+                        OpenCL platform, device and program build), paid by
+                        the first plan of a process: reported, never hidden
+                        in a kernel time */
+    double setup;    /* creating the plan, context excluded: allocations,
+                        FFT plans, device buffers */
+    double upload;   /* the last upload: the host field to where the kernel
+                        keeps it */
+    double kernel;   /* the last run, kernel alone: device timers (CUDA
+                        events, OpenCL profiling) on a device, the wall clock
+                        on the host */
+    double compute;  /* the last run, wall time of the call: launches and the
+                        final synchronisation (>= kernel) */
+    double download; /* the last download: back to the host */
+} hpl_times;
+
 /* Lower-case name of a data place ("host", "device", "distributed"), or
  * NULL for a value that is not one. */
 HPL_API const char *hpl_data_name(hpl_data d);
@@ -59,8 +81,9 @@ typedef struct hpl_kernel_info {
     int threaded;        /* 1 if it uses a threads parameter */
     hpl_data data;       /* where its data lives while it runs */
     int built;           /* 1 if this library has it */
-    const char *why;     /* why it is not built ("" if it is) */
-    const char *detail;  /* how it runs on this machine, e.g. the SIMD path ("" if nothing to say) */
+    const char *why;     /* why it is not built, or built but not available ("" if available) */
+    const char *detail;  /* how it runs on this machine, e.g. the SIMD path or the GPU ("" if nothing to say) */
+    int available;       /* 1 if built and it can run here: a device kernel needs its device */
 } hpl_kernel_info;
 
 /* "diffusion", "triangles", or NULL for a value that is not a workload. */

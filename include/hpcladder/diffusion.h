@@ -13,6 +13,16 @@
  * hpl_diffusion_plan_execute() advances a field in place and may be called
  * many times (timing loops time only this); hpl_diffusion_plan_destroy()
  * frees.  hpl_diffusion_solve() does all three.
+ *
+ * A field that lives elsewhere (a kernel whose data column is DEVICE: GPU
+ * memory) is not moved on every call: hpl_diffusion_plan_upload() puts it
+ * where the kernel keeps it, hpl_diffusion_plan_advance() steps it there
+ * (what a kernel timer measures), hpl_diffusion_plan_download() brings it
+ * back, and hpl_diffusion_plan_times() says what each part cost.  This is
+ * the shape of the distributed field of hpcladder/mpi.h (scatter, execute,
+ * gather), and it works for every kernel: a host kernel's field is then a
+ * copy owned by the plan.  hpl_diffusion_plan_execute(plan, u) on a device
+ * kernel is upload + advance + download in one call.
  */
 #ifndef HPCLADDER_DIFFUSION_H
 #define HPCLADDER_DIFFUSION_H
@@ -44,6 +54,12 @@ extern "C" {
     X(TILED_OPENMP, "tiled-openmp", tiled_openmp, 1, HOST, "the tiled kernel's tiles over OpenMP threads")  \
     X(SPECTRAL, "spectral", spectral, 0, HOST, "the exact solution of the discrete problem by FFTW, O(n log n)") \
     X(OPENMP, "openmp", openmp, 1, HOST, "the serial loop over OpenMP threads: one barrier every step") \
+    X(CUDA_NAIVE, "cuda-naive", cuda_naive, 0, DEVICE, "CUDA: the serial loop on the GPU, one kernel launch per step") \
+    X(CUDA_TILED, "cuda-tiled", cuda_tiled, 0, DEVICE,                                                       \
+      "CUDA: temporal blocking, each block steps a tile and its ghosts many times in shared memory")         \
+    X(OPENCL_NAIVE, "opencl-naive", opencl_naive, 0, DEVICE, "OpenCL: the serial loop, one kernel per step")   \
+    X(OPENCL_TILED, "opencl-tiled", opencl_tiled, 0, DEVICE,                                                 \
+      "OpenCL: temporal blocking, each work-group steps a tile many times in local memory")                  \
     /* new kernels are appended above this line */
 
 typedef enum hpl_diffusion_kernel {
@@ -82,8 +98,10 @@ HPL_API hpl_status hpl_diffusion_kernel_from_name(const char *name,
 /* One line saying what kernel k does ("" if k is not a kernel id). */
 HPL_API const char *hpl_diffusion_kernel_summary(hpl_diffusion_kernel k);
 
-/* 1 if kernel k is built into this library, else 0 and, if why != NULL,
- * *why says what is missing (e.g. "built without FFTW"). */
+/* 1 if kernel k is built into this library and can run here (a DEVICE
+ * kernel needs its device: probed once per process), else 0 and, if
+ * why != NULL, *why says what is missing (e.g. "built without FFTW", "no
+ * CUDA device: ..."). */
 HPL_API int hpl_diffusion_kernel_available(hpl_diffusion_kernel k,
                                            const char **why);
 
@@ -107,6 +125,23 @@ HPL_API hpl_status hpl_diffusion_plan_create(hpl_diffusion_kernel k,
  * On failure u is left exactly as it was. */
 HPL_API hpl_status hpl_diffusion_plan_execute(hpl_diffusion_plan *plan,
                                               double *u);
+
+/* The resident field, for every kernel (see the top of this file).
+ * upload: u (params.n values, all finite) becomes the plan's field, in the
+ * kernel's memory (device memory for DEVICE kernels; a copy owned by the
+ * plan for HOST kernels).  advance: step the plan's field by params.steps
+ * steps where it is (HPL_EINVAL before an upload); nothing crosses to the
+ * host, and for a device kernel the call returns when the device is done.
+ * download: the plan's field into u (params.n values).  A failed call
+ * leaves the plan's field and u as they were. */
+HPL_API hpl_status hpl_diffusion_plan_upload(hpl_diffusion_plan *plan, const double *u);
+HPL_API hpl_status hpl_diffusion_plan_advance(hpl_diffusion_plan *plan);
+HPL_API hpl_status hpl_diffusion_plan_download(hpl_diffusion_plan *plan, double *u);
+
+/* What the plan's calls cost (hpl_times in common.h): context and setup of
+ * create, and the last upload, advance (kernel and compute) and download;
+ * execute on a device kernel records all three parts. */
+HPL_API hpl_status hpl_diffusion_plan_times(const hpl_diffusion_plan *plan, hpl_times *times);
 
 /* Seconds spent in hpl_diffusion_plan_create (FFT planning, allocation). */
 HPL_API double hpl_diffusion_plan_seconds(const hpl_diffusion_plan *plan);

@@ -24,6 +24,12 @@ extern "C" {
     X(DIRECT, "direct", direct, 0, HOST, "solve for b given p and a: O(p) per p")                            \
     X(EUCLID, "euclid", euclid, 0, HOST, "Euclid's primitive triples and all their multiples")               \
     X(OPENMP, "openmp", openmp, 1, HOST, "the euclid kernel over OpenMP threads") \
+    X(CUDA_BRUTE, "cuda-brute", cuda_brute, 0, DEVICE, "CUDA: the talk's brute force, one thread per (p, a)") \
+    X(CUDA_EUCLID, "cuda-euclid", cuda_euclid, 0, DEVICE,                                                    \
+      "CUDA: Euclid's primitive triples, one thread per (m, n), atomic increments of every multiple")        \
+    X(OPENCL_BRUTE, "opencl-brute", opencl_brute, 0, DEVICE, "OpenCL: the brute force, one work-item per (p, a)") \
+    X(OPENCL_EUCLID, "opencl-euclid", opencl_euclid, 0, DEVICE,                                              \
+      "OpenCL: Euclid's primitive triples, one work-item per (m, n), atomic increments")                     \
     /* new kernels are appended above this line */
 
 typedef enum hpl_triangles_kernel {
@@ -50,8 +56,9 @@ HPL_API hpl_status hpl_triangles_kernel_from_name(const char *name,
 /* One line saying what kernel k does ("" if k is not a kernel id). */
 HPL_API const char *hpl_triangles_kernel_summary(hpl_triangles_kernel k);
 
-/* 1 if kernel k is built into this library, else 0 and *why (if non-NULL)
- * says what is missing. */
+/* 1 if kernel k is built into this library and can run here (a DEVICE
+ * kernel needs its device), else 0 and *why (if non-NULL) says what is
+ * missing. */
 HPL_API int hpl_triangles_kernel_available(hpl_triangles_kernel k,
                                            const char **why);
 
@@ -67,6 +74,14 @@ HPL_API hpl_data hpl_triangles_kernel_data(hpl_triangles_kernel k);
 HPL_API hpl_status hpl_triangles_count(hpl_triangles_kernel k, int64_t N,
                                        int threads, uint32_t *counts,
                                        int64_t *best_p, uint32_t *best_count);
+
+/* hpl_triangles_count, and where its time went (times may be NULL): for a
+ * DEVICE kernel, setup is the device allocation, kernel the device time
+ * (events), compute the wall time of the launches, download the copy of
+ * the counts to the host, context the device runtime's start-up when this
+ * call paid it; for a host kernel kernel = compute = the wall time. */
+HPL_API hpl_status hpl_triangles_count_timed(hpl_triangles_kernel k, int64_t N, int threads, uint32_t *counts,
+                                             int64_t *best_p, uint32_t *best_count, hpl_times *times);
 
 /* The count for one perimeter p, 0 <= p < HPL_TRIANGLES_N_MAX, by the
  * direct method (O(p), independent of Euclid's formula): for spot checks of

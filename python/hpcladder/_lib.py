@@ -50,6 +50,11 @@ class DiffusionParams(ctypes.Structure):
     ]
 
 
+class Times(ctypes.Structure):
+    """struct hpl_times: where one kernel call's time went (seconds)."""
+    _fields_ = [(name, ctypes.c_double) for name in ("context", "setup", "upload", "kernel", "compute", "download")]
+
+
 class KernelInfo(ctypes.Structure):
     """struct hpl_kernel_info: one row of a workload's kernel table."""
     _fields_ = [
@@ -60,6 +65,7 @@ class KernelInfo(ctypes.Structure):
         ("built", ctypes.c_int),
         ("why", ctypes.c_char_p),
         ("detail", ctypes.c_char_p),
+        ("available", ctypes.c_int),  # built and its device (if any) present
     ]
 
 
@@ -182,6 +188,10 @@ def _declare(lib):
         "hpl_diffusion_plan_create": (c_int, [c_int, P(DiffusionParams), P(c_void_p)]),
         "hpl_diffusion_plan_execute": (c_int, [c_void_p, P(c_double)]),
         "hpl_diffusion_plan_seconds": (c_double, [c_void_p]),
+        "hpl_diffusion_plan_upload": (c_int, [c_void_p, P(c_double)]),
+        "hpl_diffusion_plan_advance": (c_int, [c_void_p]),
+        "hpl_diffusion_plan_download": (c_int, [c_void_p, P(c_double)]),
+        "hpl_diffusion_plan_times": (c_int, [c_void_p, P(Times)]),
         "hpl_diffusion_plan_destroy": (None, [c_void_p]),
         "hpl_diffusion_solve": (c_int, [c_int, P(DiffusionParams), P(c_double)]),
         "hpl_diffusion_init_gaussian": (c_int, [c_int64, P(c_double)]),
@@ -197,6 +207,8 @@ def _declare(lib):
         "hpl_triangles_kernel_available": (c_int, [c_int, P(c_char_p)]),
         "hpl_triangles_kernel_threaded": (c_int, [c_int]),
         "hpl_triangles_count": (c_int, [c_int, c_int64, c_int, P(c_uint32), P(c_int64), P(c_uint32)]),
+        "hpl_triangles_count_timed": (c_int, [c_int, c_int64, c_int, P(c_uint32), P(c_int64), P(c_uint32),
+                                              P(Times)]),
         "hpl_triangles_count_one": (c_int, [c_int64, P(c_uint32)]),
         "findnumsolutions": (c_int, [c_int]),
         "hpl_triangles_checksum": (c_uint64, [P(c_uint32), c_int64]),

@@ -230,7 +230,7 @@ def triangles(N, kernel="euclid", threads=1):
 
 # One row of a workload's kernel table; the fields are the keys of
 # `hpcladder-c --list --json`.
-Kernel = collections.namedtuple("Kernel", "id name summary threaded data built why detail")
+Kernel = collections.namedtuple("Kernel", "id name summary threaded data built available why detail")
 
 
 def _text(p):
@@ -241,9 +241,11 @@ def kernel_table(workload):
     """Every kernel of 'diffusion' or 'triangles' in id order, built or not,
     as Kernel rows read from the library's table (hpl_kernel_info_get, the
     view `hpcladder-c --list --json` prints): id, name, summary (one line),
-    threaded (uses threads=), data (where the field lives: "host", ...),
-    built, why (the reason when not built, else ""), detail (e.g. the SIMD
-    instruction set chosen, else "").  No kernel is run."""
+    threaded (uses threads=), data (where the field lives: "host",
+    "device", ...), built, available (built and its device, if it needs one,
+    is here), why (the reason when not available, else ""), detail (e.g. the
+    SIMD instruction set chosen or the GPU found, else "").  No kernel is
+    run (a device kernel's device is probed once)."""
     _check_workload(workload)
     lib = _lib.lib()
     w = _lib.WORKLOAD_IDS[workload]
@@ -252,20 +254,20 @@ def kernel_table(workload):
     for k in range(lib.hpl_kernel_count(w)):
         _check(lib.hpl_kernel_info_get(w, k, ctypes.byref(info)))
         rows.append(Kernel(id=k, name=_text(info.name), summary=_text(info.summary), threaded=bool(info.threaded),
-                           data=_text(lib.hpl_data_name(info.data)), built=bool(info.built), why=_text(info.why),
-                           detail=_text(info.detail)))
+                           data=_text(lib.hpl_data_name(info.data)), built=bool(info.built),
+                           available=bool(info.available), why=_text(info.why), detail=_text(info.detail)))
     return rows
 
 
 def kernels(workload):
     """{name: (available, why)} for every kernel of 'diffusion' or 'triangles'
     in this library, in id order; why is "" for available kernels, else the
-    library's reason.  Besides the table's `built`, each built kernel is
+    library's reason.  Besides the table's `available`, each such kernel is
     probed with the smallest problem (n = 3, one step; N = 1), so a kernel
     that is registered but answers EUNAVAILABLE is reported as such."""
     result = {}
     for row in kernel_table(workload):
-        ok, reason = row.built, row.why
+        ok, reason = row.available, row.why
         if ok:
             status = _probe(workload, row.id)
             if status != _lib.OK:

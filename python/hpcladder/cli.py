@@ -41,7 +41,7 @@ def _kernel_help(workload: str, default: str) -> str:
     and `solve` itself then reports why."""
     try:
         from . import api
-        names = ", ".join(k.name if k.built else f"{k.name} (not built)" for k in api.kernel_table(workload))
+        names = ", ".join(k.name if k.available else f"{k.name} (not available)" for k in api.kernel_table(workload))
     except Exception:                          # library missing: help must still work
         return f"C kernel (default {default}; hpcladder-c --list shows them)"
     return f"C kernel: {names} (default {default})"

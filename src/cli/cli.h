@@ -112,7 +112,7 @@ int cli_fault_injected(void);
 typedef struct cli_record_extra {
     const char *label;           /* readable, after the kernel: "inside 2 ranks, halo 64" */
     const char *json;            /* JSON members after "threads": "\"ranks\": 2, \"halo\": 64" */
-    int nseconds;                /* diffusion: timings after plan_seconds */
+    int nseconds;                /* timings after plan_seconds (triangles: after the repeats) */
     const char *seconds_keys[4]; /* their JSON keys: "init_seconds" */
     const char *seconds_names[4]; /* their readable names: "init/scatter" */
     double seconds[4];

@@ -50,7 +50,7 @@ static int check_diffusion_args(const cli_options *o)
     }
     const char *why;
     if (!hpl_diffusion_kernel_available(o->dkernel, &why)) {
-        fprintf(stderr, "hpcladder-c: invalid value for --kernel: '%s' is not built into this library: %s\n",
+        fprintf(stderr, "hpcladder-c: invalid value for --kernel: '%s' is not available: %s\n",
                 hpl_diffusion_kernel_name(o->dkernel), why);
         return EXIT_USAGE;
     }
@@ -94,20 +94,54 @@ static int init_field(const cli_options *o, double *u0)
     return s == HPL_OK ? 0 : fail_status("invalid value for --init", s);
 }
 
-/* The timed loop: each repeat copies u0 into u (untimed) and executes the
- * plan.  0, or the exit code of a failed execute. */
-static int time_diffusion(const cli_options *o, hpl_diffusion_plan *plan, const double *u0, double *u,
-                          cli_timing *t)
+/* Where a device kernel's time went, over the repeats: kernel alone (device
+ * timers, the fastest repeat), transfers and context start-up apart. */
+static void device_extra(cli_record_extra *x, const hpl_times *last, double kernel_min)
 {
+    static const char *keys[] = {"kernel_seconds", "upload_seconds", "download_seconds", "context_seconds"};
+    static const char *names[] = {"kernel alone", "upload", "download", "device start-up"};
+    const double vals[] = {kernel_min, last->upload, last->download, last->context};
+    x->label = "kernel timed on the device; transfers and start-up apart";
+    x->nseconds = 4;
+    for (int i = 0; i < 4; i++) {
+        x->seconds_keys[i] = keys[i];
+        x->seconds_names[i] = names[i];
+        x->seconds[i] = vals[i];
+    }
+}
+
+/* The timed loop.  A host kernel: each repeat copies u0 into u (untimed)
+ * and executes the plan on it.  A device kernel: each repeat uploads u0
+ * (untimed), advances the field where it lives (timed) and downloads it
+ * into u (untimed); the transfers and the device's own kernel time go into
+ * *x.  0, or the exit code of a failed call. */
+static int time_diffusion(const cli_options *o, hpl_diffusion_plan *plan, const double *u0, double *u,
+                          cli_timing *t, cli_record_extra *x)
+{
+    const int device = hpl_diffusion_kernel_data(o->dkernel) == HPL_DATA_DEVICE;
+    double kernel_min = INFINITY;
+    hpl_times times = {0};
     for (int i = 0; i < o->repeats; i++) {
-        memcpy(u, u0, (size_t)o->n * sizeof(double)); /* not timed: set-up */
+        hpl_status s = HPL_OK;
+        if (device)
+            s = hpl_diffusion_plan_upload(plan, u0);
+        else
+            memcpy(u, u0, (size_t)o->n * sizeof(double)); /* not timed: set-up */
+        if (s != HPL_OK)
+            return fail_status("cannot upload the field", s);
         double t0 = hpl_wtime();
-        hpl_status s = hpl_diffusion_plan_execute(plan, u);
+        s = device ? hpl_diffusion_plan_advance(plan) : hpl_diffusion_plan_execute(plan, u);
         t->seconds[i] = hpl_wtime() - t0;
+        if (s == HPL_OK && device)
+            s = hpl_diffusion_plan_download(plan, u);
         if (s != HPL_OK)
             return fail_status("the solve failed", s);
+        hpl_diffusion_plan_times(plan, &times);
+        kernel_min = fmin(kernel_min, times.kernel);
         progress(o, i, t->seconds[i]);
     }
+    if (device)
+        device_extra(x, &times, kernel_min);
     return 0;
 }
 
@@ -116,6 +150,7 @@ static int run_diffusion(cli_options *o)
     double *u0 = NULL, *u = NULL;
     hpl_diffusion_plan *plan = NULL;
     cli_timing t = {0};
+    cli_record_extra x = {0};
     int rc = check_diffusion_args(o);
     if (rc != 0)
         return rc;
@@ -140,9 +175,9 @@ static int run_diffusion(cli_options *o)
         fprintf(stderr, "hpcladder-c: out of memory for a field of n = %lld doubles\n", (long long)o->n);
         goto done;
     }
-    if ((o->init != INIT_FILE && (rc = init_field(o, u0)) != 0) || (rc = time_diffusion(o, plan, u0, u, &t)) != 0)
+    if ((o->init != INIT_FILE && (rc = init_field(o, u0)) != 0) || (rc = time_diffusion(o, plan, u0, u, &t, &x)) != 0)
         goto done;
-    rc = cli_finish_diffusion("hpcladder-c", o, hpl_diffusion_plan_seconds(plan), &t, u0, u, NULL);
+    rc = cli_finish_diffusion("hpcladder-c", o, hpl_diffusion_plan_seconds(plan), &t, u0, u, &x);
 done:
     hpl_diffusion_plan_destroy(plan);
     free(u0);
@@ -165,8 +200,7 @@ static int run_triangles(cli_options *o)
     }
     const char *why;
     if (!hpl_triangles_kernel_available(o->tkernel, &why)) {
-        fprintf(stderr, "hpcladder-c: invalid value for --kernel: '%s' is not built into this library: %s\n", kname,
-                why);
+        fprintf(stderr, "hpcladder-c: invalid value for --kernel: '%s' is not available: %s\n", kname, why);
         return EXIT_USAGE;
     }
     /* counts, the verification's euclid array (up to N = 1e9) and the
@@ -181,17 +215,39 @@ static int run_triangles(cli_options *o)
     }
     int64_t best_p = 0;
     uint32_t best_count = 0;
+    /* a device kernel's call also allocates, counts and copies back: the
+     * timed seconds are the device's kernel time, the rest goes apart */
+    const int device = hpl_triangles_kernel_data(o->tkernel) == HPL_DATA_DEVICE;
+    hpl_times times = {0}, first = {0};
+    double call_min = INFINITY;
     for (int i = 0; i < o->repeats; i++) {
         double t0 = hpl_wtime();
-        hpl_status s = hpl_triangles_count(o->tkernel, o->N, o->threads, counts, &best_p, &best_count);
-        t.seconds[i] = hpl_wtime() - t0;
+        hpl_status s = hpl_triangles_count_timed(o->tkernel, o->N, o->threads, counts, &best_p, &best_count, &times);
+        double call = hpl_wtime() - t0;
         if (s != HPL_OK) {
             rc = fail_status("the count failed", s);
             goto done;
         }
+        if (i == 0)
+            first = times;
+        t.seconds[i] = device ? times.kernel : call;
+        call_min = fmin(call_min, call);
         progress(o, i, t.seconds[i]);
     }
-    rc = cli_finish_triangles("hpcladder-c", o, &t, counts, best_p, best_count, NULL);
+    cli_record_extra x = {0};
+    if (device) {
+        static const char *keys[] = {"call_seconds", "setup_seconds", "download_seconds", "context_seconds"};
+        static const char *names[] = {"whole call", "device allocation", "download", "device start-up"};
+        const double vals[] = {call_min, times.setup, times.download, first.context};
+        x.label = "kernel timed on the device; allocation, copy and start-up apart";
+        x.nseconds = 4;
+        for (int i = 0; i < 4; i++) {
+            x.seconds_keys[i] = keys[i];
+            x.seconds_names[i] = names[i];
+            x.seconds[i] = vals[i];
+        }
+    }
+    rc = cli_finish_triangles("hpcladder-c", o, &t, counts, best_p, best_count, &x);
 done:
     free(counts);
     free(t.seconds);
@@ -199,14 +255,15 @@ done:
 }
 
 /* One workload's kernel table, for --list: readable, or as a JSON array of
- * {"id", "name", "summary", "threaded", "data", "built", "why", "detail"}. */
+ * {"id", "name", "summary", "threaded", "data", "built", "available", "why", "detail"}. */
 static void list_workload(hpl_workload w, int json)
 {
     hpl_kernel_info ki;
     printf(json ? "\"%s\": [" : "%s kernels:\n", hpl_workload_name(w));
     for (int k = 0; hpl_kernel_info_get(w, k, &ki) == HPL_OK; k++) {
         if (!json) {
-            printf("  %-13s %s%s%s%s\n", ki.name, ki.built ? "built" : "not built: ", ki.why,
+            printf("  %-13s %s%s%s%s\n", ki.name,
+                   ki.available ? "built" : ki.built ? "built, not available: " : "not built: ", ki.why,
                    *ki.detail ? ", " : "", ki.detail);
             continue;
         }
@@ -214,8 +271,9 @@ static void list_workload(hpl_workload w, int json)
         cli_json_string(stdout, ki.name);
         printf(", \"summary\": ");
         cli_json_string(stdout, ki.summary);
-        printf(", \"threaded\": %s, \"data\": \"%s\", \"built\": %s, \"why\": ", ki.threaded ? "true" : "false",
-               hpl_data_name(ki.data), ki.built ? "true" : "false");
+        printf(", \"threaded\": %s, \"data\": \"%s\", \"built\": %s, \"available\": %s, \"why\": ",
+               ki.threaded ? "true" : "false", hpl_data_name(ki.data), ki.built ? "true" : "false",
+               ki.available ? "true" : "false");
         cli_json_string(stdout, ki.why);
         printf(", \"detail\": ");
         cli_json_string(stdout, ki.detail);

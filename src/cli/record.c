@@ -170,13 +170,20 @@ void cli_print_triangles(const cli_options *o, const cli_timing *t, const uint32
         printf("{\"workload\": \"triangles\", \"kernel\": \"%s\", \"N\": %lld", kname, (long long)o->N);
         json_threads(threads, x);
         json_seconds(t, o->repeats);
+        for (int i = 0; i < x->nseconds; i++) {
+            printf(", \"%s\": ", x->seconds_keys[i]);
+            cli_json_double(stdout, x->seconds[i]);
+        }
         printf(", \"best_p\": %lld, \"best_count\": %u, \"checksum\": %llu, \"total\": %llu", (long long)best_p,
                best_count, (unsigned long long)checksum, (unsigned long long)total);
     } else {
         printf("triangles  ");
         print_kernel(kname, NULL, x->label);
         printf("  N=%lld threads=%d\n", (long long)o->N, threads);
-        printf("time       min %.6f s  median %.6f s  over %d repeats\n", t->min, t->median, o->repeats);
+        printf("time       min %.6f s  median %.6f s  over %d repeats", t->min, t->median, o->repeats);
+        for (int i = 0; i < x->nseconds; i++)
+            printf("%s%s %.6f s", i ? ", " : "  (", x->seconds_names[i], x->seconds[i]);
+        printf("%s\n", x->nseconds ? ")" : "");
         printf("result     best p %lld with %u triangles; %llu triangles in all; checksum %llu\n", (long long)best_p,
                best_count, (unsigned long long)total, (unsigned long long)checksum);
     }

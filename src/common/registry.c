@@ -34,7 +34,7 @@ hpl_status hpl_registry_find(const hpl_registry *r, const char *name, int *k)
     return hpl_fail(HPL_EINVAL, "unknown %s kernel '%.64s' (allowed: %s)", r->workload, name, allowed);
 }
 
-int hpl_registry_available(const hpl_registry *r, int k, const char **why)
+int hpl_registry_built(const hpl_registry *r, int k, const char **why)
 {
     const hpl_kernel_row *row = hpl_registry_row(r, k);
     const char *reason = row == NULL              ? "not a kernel id"
@@ -45,9 +45,20 @@ int hpl_registry_available(const hpl_registry *r, int k, const char **why)
     return row != NULL && row->backend != NULL;
 }
 
+int hpl_registry_available(const hpl_registry *r, int k, const char **why)
+{
+    if (!hpl_registry_built(r, k, why))
+        return 0;
+    /* built: a device kernel also needs its device, here and now */
+    const char *reason = r->probe ? r->probe(k) : "";
+    if (why)
+        *why = reason;
+    return reason[0] == '\0';
+}
+
 const char *hpl_registry_detail(const hpl_registry *r, int k)
 {
-    return hpl_registry_available(r, k, NULL) && r->detail ? r->detail(k) : "";
+    return hpl_registry_built(r, k, NULL) && r->detail ? r->detail(k) : "";
 }
 
 hpl_status hpl_registry_backend(const hpl_registry *r, int k, const void **backend)
@@ -97,7 +108,8 @@ hpl_status hpl_kernel_info_get(hpl_workload w, int k, hpl_kernel_info *info)
     info->summary = row->summary;
     info->threaded = row->threaded;
     info->data = row->data;
-    info->built = hpl_registry_available(r, k, &info->why);
+    info->built = hpl_registry_built(r, k, &info->why);
+    info->available = info->built && hpl_registry_available(r, k, &info->why);
     info->detail = hpl_registry_detail(r, k);
     hpl_clear_error();
     return HPL_OK;

@@ -34,6 +34,9 @@ typedef struct hpl_registry {
     const hpl_kernel_row *rows; /* rows[k] is kernel id k */
     /* how built kernel k runs here ("" if nothing to say); may be NULL */
     const char *(*detail)(int k);
+    /* why built kernel k cannot run here ("" if it can: a device kernel
+     * without its device); may be NULL */
+    const char *(*probe)(int k);
 } hpl_registry;
 
 /* The two registries, defined by their drivers (plan.c, count.c). */
@@ -93,6 +96,10 @@ HPL_INTERNAL const char *hpl_registry_name(const hpl_registry *r, int k);
 HPL_INTERNAL hpl_status hpl_registry_find(const hpl_registry *r, const char *name, int *k);
 
 /* 1 if kernel k is built; else 0 and *why (if why != NULL) says why. */
+HPL_INTERNAL int hpl_registry_built(const hpl_registry *r, int k, const char **why);
+
+/* 1 if kernel k is built and can run here (the registry's probe: a device
+ * kernel needs its device); else 0 and *why (if why != NULL) says why. */
 HPL_INTERNAL int hpl_registry_available(const hpl_registry *r, int k, const char **why);
 
 /* How built kernel k runs here (the registry's detail hook); "" for a kernel

@@ -18,7 +18,15 @@ static const char *detail_of(int k)
     const hpl_diffusion_backend *b = rows[k].backend;
     return b != NULL && b->detail != NULL ? b->detail() : "";
 }
-const hpl_registry hpl_diffusion_registry = {"diffusion", HPL_DIFFUSION_KERNEL_COUNT, rows, detail_of};
+/* why kernel k cannot run here (its backend's probe hook: a device kernel
+ * without its device), "" if it can */
+static const char *probe_of(int k)
+{
+    const hpl_diffusion_backend *b = rows[k].backend;
+    const char *why = b != NULL && b->probe != NULL ? b->probe() : "";
+    return why ? why : "";
+}
+const hpl_registry hpl_diffusion_registry = {"diffusion", HPL_DIFFUSION_KERNEL_COUNT, rows, detail_of, probe_of};
 
 HPL_REGISTRY_API(diffusion, hpl_diffusion_registry)
 
@@ -79,29 +87,137 @@ hpl_status hpl_diffusion_plan_create(hpl_diffusion_kernel k, const hpl_diffusion
         return s;
     }
     pl->plan_seconds = hpl_wtime() - t0;
+    pl->times.setup = pl->plan_seconds - pl->times.context;
     *plan = pl;
     hpl_clear_error();
     return HPL_OK;
 }
 
-hpl_status hpl_diffusion_plan_execute(hpl_diffusion_plan *plan, double *u)
+/* The input checks of execute and upload: u holds n finite values. */
+static hpl_status check_field(const hpl_diffusion_plan *plan, const double *u)
 {
-    if (plan == NULL)
-        return hpl_fail(HPL_EINVAL, "plan must not be NULL");
     if (u == NULL)
         return hpl_fail(HPL_EINVAL, "u must not be NULL (it must hold n = %lld values)", (long long)plan->p.n);
     for (int64_t i = 0; i < plan->p.n; i++)
         if (!isfinite(u[i]))
             return hpl_fail(HPL_EINVAL, "u[%lld] = %g is not finite: the initial field must be finite",
                             (long long)i, u[i]);
-    if (plan->p.steps == 0) {
-        hpl_clear_error();
-        return HPL_OK;
+    return HPL_OK;
+}
+
+/* The three parts, without the driver's checks. */
+static hpl_status do_upload(hpl_diffusion_plan *plan, const double *u)
+{
+    double t0 = hpl_wtime();
+    hpl_status s;
+    if (plan->backend->upload) {
+        s = plan->backend->upload(plan, u);
+    } else {
+        /* a host kernel's resident field: a copy the plan owns, made at
+         * the first upload so that plain execute never pays for it */
+        if (plan->resident == NULL && (plan->resident = hpl_alloc((size_t)plan->p.n, sizeof(double))) == NULL)
+            return hpl_fail(HPL_ENOMEM, "out of memory: the plan's copy of the field needs n = %lld doubles",
+                            (long long)plan->p.n);
+        memcpy(plan->resident, u, (size_t)plan->p.n * sizeof(double));
+        s = HPL_OK;
     }
-    hpl_status s = plan->backend->execute(plan, u);
+    plan->times.upload = hpl_wtime() - t0;
+    if (s == HPL_OK)
+        plan->uploaded = 1;
+    return s;
+}
+
+static hpl_status do_advance(hpl_diffusion_plan *plan)
+{
+    double kernel = 0.0, t0 = hpl_wtime();
+    hpl_status s = HPL_OK;
+    if (plan->p.steps > 0)
+        s = plan->backend->advance ? plan->backend->advance(plan, &kernel)
+                                   : plan->backend->execute(plan, plan->resident);
+    plan->times.compute = hpl_wtime() - t0;
+    plan->times.kernel = plan->backend->advance ? kernel : plan->times.compute;
+    return s;
+}
+
+static hpl_status do_download(hpl_diffusion_plan *plan, double *u)
+{
+    double t0 = hpl_wtime();
+    hpl_status s = HPL_OK;
+    if (plan->backend->download)
+        s = plan->backend->download(plan, u);
+    else
+        memcpy(u, plan->resident, (size_t)plan->p.n * sizeof(double));
+    plan->times.download = hpl_wtime() - t0;
+    return s;
+}
+
+hpl_status hpl_diffusion_plan_execute(hpl_diffusion_plan *plan, double *u)
+{
+    if (plan == NULL)
+        return hpl_fail(HPL_EINVAL, "plan must not be NULL");
+    hpl_status s = check_field(plan, u);
+    if (s != HPL_OK)
+        return s;
+    if (plan->backend->execute) {
+        /* a host kernel works on u in place: nothing to move */
+        plan->times.upload = plan->times.download = 0.0;
+        double t0 = hpl_wtime();
+        if (plan->p.steps > 0)
+            s = plan->backend->execute(plan, u);
+        plan->times.kernel = plan->times.compute = hpl_wtime() - t0;
+    } else {
+        /* a device kernel: the field goes there and back, each part timed */
+        if ((s = do_upload(plan, u)) == HPL_OK && (s = do_advance(plan)) == HPL_OK)
+            s = do_download(plan, u);
+    }
     if (s == HPL_OK)
         hpl_clear_error();
     return s;
+}
+
+hpl_status hpl_diffusion_plan_upload(hpl_diffusion_plan *plan, const double *u)
+{
+    if (plan == NULL)
+        return hpl_fail(HPL_EINVAL, "plan must not be NULL");
+    hpl_status s = check_field(plan, u);
+    if (s == HPL_OK && (s = do_upload(plan, u)) == HPL_OK)
+        hpl_clear_error();
+    return s;
+}
+
+hpl_status hpl_diffusion_plan_advance(hpl_diffusion_plan *plan)
+{
+    if (plan == NULL)
+        return hpl_fail(HPL_EINVAL, "plan must not be NULL");
+    if (!plan->uploaded)
+        return hpl_fail(HPL_EINVAL, "advance before upload: hpl_diffusion_plan_upload() gives the plan its field");
+    hpl_status s = do_advance(plan);
+    if (s == HPL_OK)
+        hpl_clear_error();
+    return s;
+}
+
+hpl_status hpl_diffusion_plan_download(hpl_diffusion_plan *plan, double *u)
+{
+    if (plan == NULL)
+        return hpl_fail(HPL_EINVAL, "plan must not be NULL");
+    if (u == NULL)
+        return hpl_fail(HPL_EINVAL, "u must not be NULL (it must hold n = %lld values)", (long long)plan->p.n);
+    if (!plan->uploaded)
+        return hpl_fail(HPL_EINVAL, "download before upload: the plan has no field yet");
+    hpl_status s = do_download(plan, u);
+    if (s == HPL_OK)
+        hpl_clear_error();
+    return s;
+}
+
+hpl_status hpl_diffusion_plan_times(const hpl_diffusion_plan *plan, hpl_times *times)
+{
+    if (plan == NULL || times == NULL)
+        return hpl_fail(HPL_EINVAL, "plan and times must not be NULL");
+    *times = plan->times;
+    hpl_clear_error();
+    return HPL_OK;
 }
 
 double hpl_diffusion_plan_seconds(const hpl_diffusion_plan *plan)
@@ -114,6 +230,7 @@ void hpl_diffusion_plan_destroy(hpl_diffusion_plan *plan)
     if (plan == NULL)
         return;
     plan->backend->destroy(plan);
+    hpl_free(plan->resident);
     free(plan);
 }
 
