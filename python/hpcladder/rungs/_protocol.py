@@ -247,19 +247,22 @@ def emit(args, record, result):
             len(record["seconds"]), ", ".join("%s=%r" % (k, record[k]) for k in keys)), flush=True)
 
 
-def _timed(call, warm_arg, arg, repeats, prepare=lambda: None, sync=None, reduce_time=None):
+def _timed(call, warm_arg, arg, repeats, prepare=lambda: None, sync=None, reduce_time=None, fetch=None):
     """One untimed warm-up call(state, warm_arg), then `repeats` timed
     call(state, arg).  Before each call, untimed: state = prepare() (e.g. a
-    fresh copy of the initial field) and sync() (an MPI barrier).  Returns
-    (warm-up seconds, [seconds per repeat], last result), the times combined
-    across processes by reduce_time (MPI: max over ranks)."""
+    fresh copy of the initial field, or its upload to a GPU) and sync() (an
+    MPI barrier).  After it, untimed: result = fetch(result) (a GPU rung's
+    download: the call itself must return only when the device is done).
+    Returns (warm-up seconds, [seconds per repeat], last result), the times
+    combined across processes by reduce_time (MPI: max over ranks)."""
     def once(a):
         state = prepare()
         if sync is not None:
             sync()
         t0 = time.perf_counter()
         result = call(state, a)
-        return time.perf_counter() - t0, result
+        seconds = time.perf_counter() - t0
+        return seconds, (fetch(result) if fetch is not None else result)
 
     warmup, _ = once(warm_arg)
     seconds, result = [], None
@@ -285,17 +288,21 @@ def _finish(args, record, result, seconds, warmup, warmup_text, summary, extra):
     return 0
 
 
-def run_diffusion(rung, args, solve, prepare=list, extra=None, reduce_time=None, root=True):
+def run_diffusion(rung, args, solve, prepare=list, extra=None, reduce_time=None, root=True, fetch=None):
     """Time solve(state, r, steps) -> final field on the talk's Gaussian.
 
     prepare(u0_list) makes the rung's own copy of the initial field before
     each call (untimed); solve may advance it in place and must return the
-    final field.  reduce_time(seconds) combines timings across processes
-    (MPI: max over ranks); only the root process writes and prints."""
+    final field, or with fetch the state that fetch(state) turns into the
+    final field untimed (a device rung: prepare uploads, solve advances and
+    synchronises, fetch downloads).  reduce_time(seconds) combines timings
+    across processes (MPI: max over ranks); only the root process writes
+    and prints."""
     u0 = _shared.gaussian(args.n)
     warm_steps = min(args.steps, WARMUP_STEPS)
     warmup, seconds, result = _timed(lambda state, steps: solve(state, args.r, steps), warm_steps, args.steps,
-                                     args.repeats, prepare=lambda: prepare(u0), reduce_time=reduce_time)
+                                     args.repeats, prepare=lambda: prepare(u0), reduce_time=reduce_time,
+                                     fetch=fetch)
     if not root:
         return 0
     if len(result) != args.n:
@@ -305,13 +312,15 @@ def run_diffusion(rung, args, solve, prepare=list, extra=None, reduce_time=None,
                    _shared.diffusion_summary(result), extra)
 
 
-def run_triangles(rung, args, count, extra=None, reduce_time=None, root=True, sync=None):
+def run_triangles(rung, args, count, extra=None, reduce_time=None, root=True, sync=None, fetch=None):
     """Time count(N) -> counts[0..N-1] (a sequence of N ints); as
-    run_diffusion for warm-up, reduce_time and root.  sync(), if given, runs
-    untimed before every call (MPI: a barrier, so that ranks start together)."""
+    run_diffusion for warm-up, reduce_time, root and fetch (a device rung's
+    count returns when the device is done, fetch copies the counts back).
+    sync(), if given, runs untimed before every call (MPI: a barrier, so
+    that ranks start together)."""
     warm_n = min(args.N, WARMUP_N)
     warmup, seconds, result = _timed(lambda _, N: count(N), warm_n, args.N, args.repeats, sync=sync,
-                                     reduce_time=reduce_time)
+                                     reduce_time=reduce_time, fetch=fetch)
     if not root:
         return 0
     if len(result) != args.N:
