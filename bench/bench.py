@@ -47,11 +47,12 @@ def kernel_table(cli):
 
 
 def cases(kernels, thread_counts):
-    """(kernel name, threads, label) for one workload: every built kernel in
-    id order, a threaded one once per thread count."""
+    """(kernel name, threads, label) for one workload: every available
+    kernel (built, and its device present) in id order, a threaded one once
+    per thread count."""
     out = []
     for k in kernels:
-        if not k["built"]:
+        if not k["available"]:
             continue
         if k["threaded"]:
             out += [(k["name"], t, "%s (%d thr)" % (k["name"], t)) for t in thread_counts]
@@ -101,8 +102,8 @@ def main():
     baseline = table["diffusion"][0]["name"]
     print("  %-22s %12s %10s  %s" % ("kernel", "time", "vs " + baseline, "verdict / detail"))
     for k in table["diffusion"]:
-        if not k["built"]:
-            print("  %-22s %12s  %s" % (k["name"], "not built", k["why"]))
+        if not k["available"]:
+            print("  %-22s %13s  %s" % (k["name"], "not available", k["why"]))
     base = None
     for k, t, label in cases(table["diffusion"], thread_counts):
         r = run(a.cli, ["diffusion", "--kernel", k, "--n", "100000", "--steps", str(steps), "--threads", str(t)],
@@ -120,7 +121,7 @@ def main():
             extra += " plan %.1f ms" % (1e3 * r["plan_seconds"])
         print("  %-22s %12s %10s  %s %s" % (label, fmt_time(r["seconds_min"]), ratio, r["verdict"], extra))
 
-    if any(k["name"] == "spectral" and k["built"] for k in table["diffusion"]):
+    if any(k["name"] == "spectral" and k["available"] for k in table["diffusion"]):
         print()
         print("spectral: cost does not grow with the steps (plan time excluded, reported apart)")
         print("  %-10s %-12s %12s %12s  %s" % ("n", "steps", "solve", "plan", "verdict"))
@@ -144,8 +145,10 @@ def main():
     baseline = table["triangles"][0]["name"]
     print("  %-9s %-22s %12s %10s  %s" % ("N", "kernel", "time", "vs " + baseline, "verdict / best p"))
     Ns = [1000, 5000, 1000000, 10000000] if not a.quick else [1000, 5000, 1000000]
-    # brute grows ~N^3, direct ~N^2: skip sizes that would take over a minute
-    growth = {"brute": 3, "direct": 2}
+    # brute grows ~N^3 (on a device too), direct ~N^2: skip sizes that would
+    # take over a minute
+    growth = {k["name"]: 3 if k["name"].endswith("brute") else 2
+              for k in table["triangles"] if k["name"].endswith(("brute", "direct"))}
     last = {}  # kernel -> (N, seconds) of its largest measured size
     for N in Ns:
         base_time = None

@@ -14,9 +14,12 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # libFuzzer's runtime (scripts/fuzz.sh; the runtime is only recommended by
 # clang, so named), iproute2 (`ip netns`: the multi-host tests), Slurm and
 # MUNGE (the Slurm cluster test, tests/cluster/test_slurm.py; no daemon is
-# started by the install)
+# started by the install), OpenCL's headers and ICD loader (the opencl-*
+# kernels) and PoCL, the OpenCL driver that runs them on the CPU, with
+# clinfo to see what OpenCL finds.  The CUDA kernels need nvcc (the CUDA
+# toolkit, not a Debian package here): they are built when it is on PATH.
 APT_PACKAGES="build-essential cmake pkg-config libfftw3-dev python3-dev python3-venv libopenmpi-dev openmpi-bin pypy3
-              clang libclang-rt-14-dev iproute2 slurm-wlm munge"
+              clang libclang-rt-14-dev iproute2 slurm-wlm munge ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo"
 
 if [ "${HPCLADDER_NO_APT:-0}" != 1 ]; then
     missing=""

@@ -88,6 +88,45 @@ static void bit_identical(hpl_diffusion_kernel k, int64_t n, int64_t steps, doub
     free(b);
 }
 
+/* The resident field (upload, advance, download) against execute on the
+ * same kernel: the same arithmetic, so bit-identical; two advances are two
+ * executes; the refusals leave the plan's field as it was. */
+static void resident(hpl_diffusion_kernel k, int64_t n, int64_t steps, double r)
+{
+    const char *name = hpl_diffusion_kernel_name(k);
+    hpl_diffusion_params p = {.n = n, .r = r, .steps = steps, .threads = 2};
+    hpl_diffusion_plan *plan = NULL;
+    double *a = malloc(sizeof(double) * n), *b = malloc(sizeof(double) * n), *u0 = malloc(sizeof(double) * n);
+    init_rough(u0, n, (unsigned)(7 * n + steps));
+    memcpy(a, u0, sizeof(double) * n);
+    CHECK(hpl_diffusion_plan_create(k, &p, &plan) == HPL_OK, "%s: create: %s", name, hpl_last_error());
+    if (plan == NULL)
+        goto done;
+    CHECK(hpl_diffusion_plan_advance(plan) == HPL_EINVAL, "%s: advance before upload must be refused", name);
+    CHECK(hpl_diffusion_plan_download(plan, b) == HPL_EINVAL, "%s: download before upload must be refused", name);
+    CHECK(hpl_diffusion_plan_execute(plan, a) == HPL_OK && hpl_diffusion_plan_execute(plan, a) == HPL_OK,
+          "%s: execute: %s", name, hpl_last_error());
+    CHECK(hpl_diffusion_plan_upload(plan, u0) == HPL_OK, "%s: upload: %s", name, hpl_last_error());
+    b[n / 2] = NAN; /* an upload refused for a non-finite value keeps the plan's field */
+    CHECK(hpl_diffusion_plan_upload(plan, b) == HPL_EINVAL, "%s: a NaN must be refused", name);
+    CHECK(hpl_diffusion_plan_advance(plan) == HPL_OK && hpl_diffusion_plan_advance(plan) == HPL_OK,
+          "%s: advance: %s", name, hpl_last_error());
+    CHECK(hpl_diffusion_plan_download(plan, NULL) == HPL_EINVAL, "%s: download into NULL must be refused", name);
+    CHECK(hpl_diffusion_plan_download(plan, b) == HPL_OK, "%s: download: %s", name, hpl_last_error());
+    CHECK(memcmp(a, b, sizeof(double) * n) == 0, "%s: upload + 2 advances + download differs from 2 executes "
+          "(n=%lld steps=%lld)", name, (long long)n, (long long)steps);
+    hpl_times t;
+    CHECK(hpl_diffusion_plan_times(plan, &t) == HPL_OK && t.kernel >= 0 && t.compute >= 0 && t.upload >= 0 &&
+              t.download >= 0 && t.context >= 0 && t.setup >= 0 && t.setup <= hpl_diffusion_plan_seconds(plan),
+          "%s: times", name);
+    CHECK(hpl_diffusion_plan_times(plan, NULL) == HPL_EINVAL, "%s: times into NULL must be refused", name);
+done:
+    hpl_diffusion_plan_destroy(plan);
+    free(a);
+    free(b);
+    free(u0);
+}
+
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && strcmp(argv[1], "quick") == 0;
@@ -129,6 +168,10 @@ int main(int argc, char **argv)
         /* long runs: where temporal blocking and rounding accumulate */
         against_naive((hpl_diffusion_kernel)k, 5001, 5000, 0.1, threaded ? 2 : 1);
         against_naive((hpl_diffusion_kernel)k, 777, 20000, 0.5, threaded ? 3 : 1);
+        /* the resident field, odd and even steps, one tile and several */
+        resident((hpl_diffusion_kernel)k, 1001, 37, 0.3);
+        resident((hpl_diffusion_kernel)k, 5, 2, 0.5);
+        resident((hpl_diffusion_kernel)k, 40003, 300, 0.1);
         /* exact sine-mode decay */
         against_sine((hpl_diffusion_kernel)k, 17, 1, 100, 0.1, 1);
         against_sine((hpl_diffusion_kernel)k, 17, 15, 100, 0.5, threaded ? 2 : 1);

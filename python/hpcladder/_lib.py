@@ -22,6 +22,8 @@ from importlib import resources
 OK, EINVAL, ENOMEM, EOVERFLOW, EUNAVAILABLE, EINTERNAL = range(6)
 # The library's limits (common.h, diffusion.h, triangles.h; the n cap is
 # plan.c's), for messages and for the CLI's option checks; C checks them.
+# hpl_data: where a kernel's field lives while it runs
+DATA_HOST, DATA_DEVICE, DATA_DISTRIBUTED = range(3)
 THREADS_MAX = 4096
 TRIANGLES_N_MAX = 4000000000
 DIFFUSION_N_MIN = 3

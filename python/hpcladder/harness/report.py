@@ -256,6 +256,8 @@ def _print_footer(results: dict[str, Any], out) -> None:
     if mach:
         out(f"machine: {mach.get('cpu', '?')}, {mach.get('cores', '?')} cores; preset "
             f"{m.get('preset', {}).get('name', '?')}" + ("; INTERRUPTED (partial results)" if m.get("interrupted") else ""))
+        for dev in mach.get("devices") or []:
+            out(f"device {dev}")
 
 
 # ------------------------------------------------------------------ files
@@ -332,6 +334,8 @@ def _markdown_body(results: dict[str, Any]) -> str:
         w(f"**Interrupted{f' by {by}' if by else ''}: partial results.**\n\n")
     w(f"- machine: {mach.get('cpu', '?')}, {mach.get('cores', '?')} cores, {mach.get('platform', '')}; "
       f"Python {mach.get('python', '?')}, NumPy {mach.get('numpy', '?')}\n")
+    for dev in mach.get("devices") or []:
+        w(f"- device {dev} (the gpu rungs' figures were measured there)\n")
     w(f"- preset: `{pre.get('name', '?')}` ({pre.get('description', '')}); repeats {pre.get('repeats')}, "
       f"budget {pre.get('budget')} s per rung, timeout {m.get('timeout')} s\n")
     w(f"- started {m.get('started')}, finished {m.get('finished')}\n")

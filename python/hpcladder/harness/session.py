@@ -110,7 +110,31 @@ def machine_info() -> dict[str, Any]:
         info["numpy"] = numpy.__version__
     except ImportError:
         pass
+    devices = device_info()
+    if devices:
+        info["devices"] = devices
     return info
+
+
+def device_info() -> list[str]:
+    """The accelerators this machine offers the ladder, one line each: the
+    devices libhpcladder's device kernels found ("cuda: NVIDIA H200, ...",
+    "opencl: ..."), else why there is none, so that the report can say on
+    what each GPU figure was measured."""
+    try:
+        from .. import api
+        seen: dict[str, str] = {}
+        for workload in ("diffusion", "triangles"):
+            for k in api.kernel_table(workload):
+                if k.data != "device" or not k.built:
+                    continue
+                family = k.name.split("-", 1)[0]          # cuda, opencl
+                if family not in seen or k.available:
+                    seen[family] = k.detail if k.available and k.detail else ("none: " + k.why if not k.available
+                                                                              else "available")
+        return [f"{family}: {what}" for family, what in seen.items()]
+    except Exception:                # no library: the C rungs say so themselves
+        return []
 
 
 def _discard(path: Path) -> None:

@@ -7,7 +7,11 @@ prototype); it is libhpcladder's export of the talk's C code.
 diffusion: one C kernel of libhpcladder (--kernel, default serial; the
 choices are the library's kernel table) through its plan API: plan created
 once (untimed, reported as plan_seconds), then hpl_diffusion_plan_execute
-timed on a NumPy array passed by pointer.
+timed on a NumPy array passed by pointer.  A device kernel (cuda-tiled,
+opencl-tiled, ...) keeps the field where it runs: the upload before each
+call and the download after it are untimed (hpl_diffusion_plan_upload /
+_download), the timed call is hpl_diffusion_plan_advance, and the record
+gives the device's own kernel time and the transfers apart.
 """
 import ctypes
 import sys
@@ -44,6 +48,7 @@ class Diffusion(object):
             raise ValueError(_lib.last_error())
         self.kernel, self.n, self.r, self.threads = k.value, n, r, threads
         self.plans = {}
+        self.extra = {}  # a device kernel's times, for the record
 
     def plan(self, steps):
         """The plan for `steps` steps; created on first use, None if the
@@ -61,13 +66,41 @@ class Diffusion(object):
             self.plans[steps] = handle
         return self.plans[steps]
 
+    def _call(self, name, *args):
+        status = getattr(self.lib, name)(*args)
+        if status != _lib.OK:
+            raise RuntimeError("%s: %s: %s" % (name, _lib.status_name(status), _lib.last_error()))
+
     def solve(self, u, r, steps):
         """Advance u in place with the C kernel; return it."""
-        status = self.lib.hpl_diffusion_plan_execute(
-            self.plans[steps] if steps in self.plans else self.plan(steps),
-            u.ctypes.data_as(ctypes.POINTER(ctypes.c_double)))
-        if status != _lib.OK:
-            raise RuntimeError("hpl_diffusion_plan_execute: %s: %s" % (_lib.status_name(status), _lib.last_error()))
+        self._call("hpl_diffusion_plan_execute", self.plan(steps), u.ctypes.data_as(ctypes.POINTER(ctypes.c_double)))
+        return u
+
+    # A device kernel: upload (prepare, untimed), advance (timed), download
+    # (fetch, untimed).  The state passed between them is (plan, field).
+    def upload(self, u0, steps):
+        u = np.array(u0)
+        plan = self.plan(steps)
+        self._call("hpl_diffusion_plan_upload", plan, u.ctypes.data_as(ctypes.POINTER(ctypes.c_double)))
+        return plan, u
+
+    def advance(self, state, r, steps):
+        self._call("hpl_diffusion_plan_advance", state[0])
+        return state
+
+    def download(self, state):
+        """The field back from the device (untimed), and what the call cost
+        into self.extra: the device's kernel time (fastest call of the full
+        step count), the last transfers, the start-up paid at plan creation."""
+        plan, u = state
+        self._call("hpl_diffusion_plan_download", plan, u.ctypes.data_as(ctypes.POINTER(ctypes.c_double)))
+        t = _lib.Times()
+        self._call("hpl_diffusion_plan_times", plan, ctypes.byref(t))
+        if plan.value == self.plans[max(self.plans)].value:  # a timed repeat, not the warm-up
+            best = self.extra.get("kernel_seconds")
+            self.extra.update({"kernel_seconds": t.kernel if best is None else min(best, t.kernel),
+                               "upload_seconds": t.upload, "download_seconds": t.download})
+        self.extra["context_seconds"] = max(self.extra.get("context_seconds", 0.0), t.context)
         return u
 
     def close(self):
@@ -84,7 +117,14 @@ def run_diffusion(args):
         plan_seconds = d.lib.hpl_diffusion_plan_seconds(d.plans[args.steps])
         extra = {"kernel": args.kernel, "plan_seconds": plan_seconds,
                  "detail": d.lib.hpl_diffusion_kernel_detail(d.kernel).decode()}
-        return _protocol.run_diffusion(RUNG, args, d.solve, prepare=np.array, extra=extra)
+        if d.lib.hpl_diffusion_kernel_data(d.kernel) != _lib.DATA_DEVICE:
+            return _protocol.run_diffusion(RUNG, args, d.solve, prepare=np.array, extra=extra)
+        # the warm-up's call comes first, then the timed repeats: each
+        # download records that call's times into extra (read at the end)
+        steps_of = iter([min(args.steps, _protocol.WARMUP_STEPS)] + [args.steps] * args.repeats)
+        d.extra = extra
+        return _protocol.run_diffusion(RUNG, args, d.advance, prepare=lambda u0: d.upload(u0, next(steps_of)),
+                                       fetch=d.download, extra=extra)
     finally:
         d.close()
 
@@ -94,7 +134,7 @@ def _options(parser, workload):
         table = api.kernel_table("diffusion")
         parser.add_argument("--kernel", default="serial", choices=[k.name for k in table], metavar="KERNEL",
                             help="libhpcladder diffusion kernel (default serial): " + "; ".join(
-                                "%s = %s%s" % (k.name, k.summary, "" if k.built else " [not built: %s]" % k.why)
+                                "%s = %s%s" % (k.name, k.summary, "" if k.available else " [not available: %s]" % k.why)
                                 for k in table))
 
 
