@@ -35,6 +35,12 @@ if [ "${HPCLADDER_NO_APT:-0}" != 1 ]; then
     fi
 fi
 
+# The CUDA toolkit's default place, when it is not on PATH: the builds below
+# (and pip install .) then compile the CUDA kernels too.
+if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
+    export PATH="$PATH:/usr/local/cuda/bin"
+fi
+
 # The Python side: a local venv with the package installed from this tree
 # (pip install . builds libhpcladder and hpcladder-c through the same
 # CMakeLists, with scikit-build-core).

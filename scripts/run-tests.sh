@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # run-tests.sh - every test of hpcladder, from a fresh Debian 12 machine:
 # installs what is missing, then
-#   1. the C library and CLI, Release build: ctest (all kernels, all error paths)
-#   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer
-#   3. a build without the optional layers (no OpenMP, no FFTW, no MPI): ctest
+#   1. the C library and CLI, Release build: ctest (all kernels, all error
+#      paths; the CUDA kernels compiled when nvcc is found, run where a GPU
+#      is, else their tests say why they skip; OpenCL on PoCL)
+#   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer (without
+#      CUDA, which nothing here runs; OpenCL included)
+#   3. a build without the optional layers (no OpenMP, FFTW, MPI, CUDA,
+#      OpenCL): ctest
 #   4. the Python package installed into .venv: pytest
 #   5. the cluster tests, once: Open MPI across hosts made of network
 #      namespaces, and a real Slurm cluster on this machine, with faults
@@ -30,8 +34,9 @@ ctest_build() { # NAME CMAKE-ARGS...
 }
 
 ctest_build release
-ctest_build sanitize -DCMAKE_BUILD_TYPE=Debug -DHPCLADDER_SANITIZE=address,undefined
-ctest_build minimal -DHPCLADDER_OPENMP=OFF -DHPCLADDER_FFTW=OFF -DHPCLADDER_MPI=OFF
+ctest_build sanitize -DCMAKE_BUILD_TYPE=Debug -DHPCLADDER_SANITIZE=address,undefined -DHPCLADDER_CUDA=OFF
+ctest_build minimal -DHPCLADDER_OPENMP=OFF -DHPCLADDER_FFTW=OFF -DHPCLADDER_MPI=OFF -DHPCLADDER_CUDA=OFF \
+    -DHPCLADDER_OPENCL=OFF
 
 echo "=== pytest"
 .venv/bin/python -m pytest -q tests/python
