@@ -188,16 +188,19 @@ static void registry(void)
                   hpl_workload_name(w), i, ki.name);
             CHECK(contains(allowed, ki.name), "%s kernel %s missing from '%s'", hpl_workload_name(w), ki.name,
                   allowed);
-            CHECK(ki.summary[0] != '\0' && hpl_data_name(ki.data) != NULL && (ki.built ? !ki.why[0] : ki.why[0] != 0),
+            /* a reason exactly when not available: not built, or built
+             * without its device */
+            CHECK(ki.summary[0] != '\0' && hpl_data_name(ki.data) != NULL &&
+                      (ki.available ? !ki.why[0] : ki.why[0] != 0) && (ki.built || !ki.available),
                   "%s kernel %s: summary, data, why", hpl_workload_name(w), ki.name);
             const char *why = NULL;
             int same = w == HPL_WORKLOAD_DIFFUSION
-                           ? ki.built == hpl_diffusion_kernel_available((hpl_diffusion_kernel)i, &why) &&
+                           ? ki.available == hpl_diffusion_kernel_available((hpl_diffusion_kernel)i, &why) &&
                                  ki.threaded == hpl_diffusion_kernel_threaded((hpl_diffusion_kernel)i) &&
                                  ki.data == hpl_diffusion_kernel_data((hpl_diffusion_kernel)i) &&
                                  !strcmp(ki.summary, hpl_diffusion_kernel_summary((hpl_diffusion_kernel)i)) &&
                                  !strcmp(ki.detail, hpl_diffusion_kernel_detail((hpl_diffusion_kernel)i))
-                           : ki.built == hpl_triangles_kernel_available((hpl_triangles_kernel)i, &why) &&
+                           : ki.available == hpl_triangles_kernel_available((hpl_triangles_kernel)i, &why) &&
                                  ki.threaded == hpl_triangles_kernel_threaded((hpl_triangles_kernel)i) &&
                                  ki.data == hpl_triangles_kernel_data((hpl_triangles_kernel)i) &&
                                  !strcmp(ki.summary, hpl_triangles_kernel_summary((hpl_triangles_kernel)i));
