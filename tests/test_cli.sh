@@ -68,7 +68,7 @@ for w in diffusion triangles; do
         "$C" --list | grep -qE "^  $k +built" && ok || bad "--list text lacks built $w kernel $k"
     done
     for k in $(kernels $w missing); do
-        echo "note: $w kernel $k is not built here: $(json_get "$T/list.json" "[k['why'] for k in d['$w'] if k['name'] == '$k'][0]")"
+        echo "note: $w kernel $k is not available here: $(json_get "$T/list.json" "[k['why'] for k in d['$w'] if k['name'] == '$k'][0]")"
         expect 2 "'$k' is not available: " -- $w --kernel $k
     done
 done

@@ -27,16 +27,17 @@ def test_bench_cases_come_from_the_kernel_table(bench, workload):
     assert table[workload] == [k._asdict() for k in hpcladder.kernel_table(workload)]
     want = []
     for k in hpcladder.kernel_table(workload):
-        if k.built:
+        if k.available:
             want += [(k.name, t) for t in (1, 3)] if k.threaded else [(k.name, 1)]
     assert [(name, t) for name, t, _ in bench.cases(table[workload], [1, 3])] == want
-    assert want, "no built kernel at all"
+    assert want, "no available kernel at all"
 
 
 def test_bench_cases_rules(bench):
-    kernels = [{"name": "a", "threaded": False, "built": True},
-               {"name": "b-c", "threaded": True, "built": True},
-               {"name": "d", "threaded": True, "built": False}]
+    kernels = [{"name": "a", "threaded": False, "built": True, "available": True},
+               {"name": "b-c", "threaded": True, "built": True, "available": True},
+               {"name": "d", "threaded": True, "built": False, "available": False},
+               {"name": "e", "threaded": False, "built": True, "available": False}]  # built, no device
     assert bench.cases(kernels, [1, 2]) == [("a", 1, "a"), ("b-c", 1, "b-c (1 thr)"), ("b-c", 2, "b-c (2 thr)")]
 
 
