@@ -66,6 +66,9 @@ hpl_status hpl_diffusion_plan_create(hpl_diffusion_kernel k, const hpl_diffusion
     if (plan == NULL)
         return hpl_fail(HPL_EINVAL, "plan pointer must not be NULL");
     *plan = NULL;
+    /* from the start: the registry's lookup probes a device kernel's device
+     * (once per process), which the backend reports as context time */
+    double t0 = hpl_wtime();
     const void *backend;
     hpl_status s = hpl_registry_backend(&hpl_diffusion_registry, (int)k, &backend);
     if (s != HPL_OK)
@@ -74,7 +77,6 @@ hpl_status hpl_diffusion_plan_create(hpl_diffusion_kernel k, const hpl_diffusion
     if (s != HPL_OK)
         return s;
 
-    double t0 = hpl_wtime();
     hpl_diffusion_plan *pl = calloc(1, sizeof *pl);
     if (pl == NULL)
         return hpl_fail(HPL_ENOMEM, "out of memory allocating a diffusion plan");
@@ -87,7 +89,9 @@ hpl_status hpl_diffusion_plan_create(hpl_diffusion_kernel k, const hpl_diffusion
         return s;
     }
     pl->plan_seconds = hpl_wtime() - t0;
-    pl->times.setup = pl->plan_seconds - pl->times.context;
+    /* context includes the device probe, which an earlier call (a
+     * kernel_available before create) may have paid outside this clock */
+    pl->times.setup = pl->plan_seconds > pl->times.context ? pl->plan_seconds - pl->times.context : 0.0;
     *plan = pl;
     hpl_clear_error();
     return HPL_OK;
