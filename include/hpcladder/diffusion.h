@@ -56,7 +56,7 @@ extern "C" {
     X(OPENMP, "openmp", openmp, 1, HOST, "the serial loop over OpenMP threads: one barrier every step") \
     X(CUDA_NAIVE, "cuda-naive", cuda_naive, 0, DEVICE, "CUDA: the serial loop on the GPU, one kernel launch per step") \
     X(CUDA_TILED, "cuda-tiled", cuda_tiled, 0, DEVICE,                                                       \
-      "CUDA: temporal blocking, each block steps a tile and its ghosts many times in shared memory")         \
+      "CUDA: temporal blocking, each block steps a tile and its ghosts many times in registers")         \
     X(OPENCL_NAIVE, "opencl-naive", opencl_naive, 0, DEVICE, "OpenCL: the serial loop, one kernel per step")   \
     X(OPENCL_TILED, "opencl-tiled", opencl_tiled, 0, DEVICE,                                                 \
       "OpenCL: temporal blocking, each work-group steps a tile many times in local memory")                  \

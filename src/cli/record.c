@@ -165,9 +165,14 @@ void cli_print_triangles(const cli_options *o, const cli_timing *t, const uint32
     for (int64_t p = 0; p < o->N; p++)
         total += counts[p];
     const char *kname = hpl_triangles_kernel_name(o->tkernel);
+    /* how it runs here (the device found), from the generic table view */
+    hpl_kernel_info info;
+    const char *detail = hpl_kernel_info_get(HPL_WORKLOAD_TRIANGLES, (int)o->tkernel, &info) == HPL_OK ? info.detail : "";
     int threads = hpl_triangles_kernel_threaded(o->tkernel) ? o->threads : 1;
     if (o->json) {
-        printf("{\"workload\": \"triangles\", \"kernel\": \"%s\", \"N\": %lld", kname, (long long)o->N);
+        printf("{\"workload\": \"triangles\", \"kernel\": \"%s\", \"detail\": ", kname);
+        cli_json_string(stdout, detail);
+        printf(", \"N\": %lld", (long long)o->N);
         json_threads(threads, x);
         json_seconds(t, o->repeats);
         for (int i = 0; i < x->nseconds; i++) {
@@ -178,7 +183,7 @@ void cli_print_triangles(const cli_options *o, const cli_timing *t, const uint32
                best_count, (unsigned long long)checksum, (unsigned long long)total);
     } else {
         printf("triangles  ");
-        print_kernel(kname, NULL, x->label);
+        print_kernel(kname, detail, x->label);
         printf("  N=%lld threads=%d\n", (long long)o->N, threads);
         printf("time       min %.6f s  median %.6f s  over %d repeats", t->min, t->median, o->repeats);
         for (int i = 0; i < x->nseconds; i++)
