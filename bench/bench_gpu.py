@@ -56,8 +56,15 @@ def device_kernels(table, workload):
 
 def figure(r):
     """The seconds a record is ranked by: the device's kernel time if it
-    has one, else the call's wall time."""
+    has one (a diffusion record's kernel_seconds; a device triangles
+    record's seconds are already the device's), else the call's wall time."""
     return r.get("kernel_seconds", r["seconds_min"])
+
+
+def call_time(r):
+    """The wall time of the call: a diffusion record's seconds, a device
+    triangles record's call_seconds (allocation, count and copy)."""
+    return r.get("call_seconds", r["seconds_min"])
 
 
 class Section(object):
@@ -84,7 +91,10 @@ class Section(object):
         if "kernel_seconds" in r:
             apart = "  up %s down %s start %s" % tuple(
                 fmt_time(r.get(key, 0.0)) for key in ("upload_seconds", "download_seconds", "context_seconds"))
-        print("  %-24s %11s %11s %8s %12.3g  %s%s" % (label, fmt_time(sec), fmt_time(r["seconds_min"]), ratio,
+        elif "call_seconds" in r:
+            apart = "  alloc %s down %s start %s" % tuple(
+                fmt_time(r.get(key, 0.0)) for key in ("setup_seconds", "download_seconds", "context_seconds"))
+        print("  %-24s %11s %11s %8s %12.3g  %s%s" % (label, fmt_time(sec), fmt_time(call_time(r)), ratio,
                                                      self.work / sec if sec > 0 else 0.0, r["verdict"], apart))
         return sec
 

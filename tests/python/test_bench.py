@@ -135,3 +135,37 @@ def test_bench_mpi_targets(bench_mpi, capsys):
     assert v("t", 1.85, 1.85, True, better="above") == "PASS" and v("t", 1.5, 1.85, True, better="above") == "MISS"
     assert v("t", 1.0, 1.25, False).startswith("n/a") and v("t", None, 1.25, True).startswith("n/a")
     assert capsys.readouterr().out.count("target: t: ") == 6
+
+
+# ---- bench/bench_gpu.py: device kernels beside the CPU's, quick sizes ----
+# Here the device kernels that run are OpenCL's on PoCL (a CPU driver): the
+# table must list every device kernel, the available ones must run and pass,
+# and with none available the script says so and exits 2.
+
+BENCH_GPU = BENCH.parent / "bench_gpu.py"
+
+
+def test_bench_gpu_quick_is_well_formed(tmp_path):
+    if not BENCH_GPU.is_file():
+        pytest.skip("bench/bench_gpu.py is not in this tree (an installed package only)")
+    out = tmp_path / "gpu.json"
+    p = subprocess.run([sys.executable, str(BENCH_GPU), "--quick", "--repeats", "1", "--cli", hpcladder.cli_path(),
+                        "--json", str(out)], capture_output=True, text=True, timeout=600)
+    device = [(w, k) for w in ("diffusion", "triangles") for k in hpcladder.kernel_table(w) if k.data == "device"]
+    for w, k in device:        # every device kernel is listed, available or with its reason
+        assert "%s %-14s %s" % (w, k.name, "available" if k.available else "not available: " + k.why) in p.stdout
+    if not any(k.available for _, k in device):
+        assert p.returncode == 2 and "no device kernel is available here" in p.stdout, p.stdout + p.stderr
+        pytest.skip("no device kernel available here (no GPU, no OpenCL driver): only the listing was checked")
+    assert p.returncode == 0, p.stdout + p.stderr
+    records = json.loads(out.read_text())["records"]
+    ran = {r["kernel"] for r in records}
+    assert {k.name for _, k in device if k.available} <= ran
+    assert all(r["verdict"] == "PASSED" for r in records)
+    # a device record carries the device's own times apart from the call's
+    for r in records:
+        if r["kernel"] in {k.name for _, k in device} and r["workload"] == "diffusion":
+            assert {"kernel_seconds", "upload_seconds", "download_seconds", "context_seconds"} <= set(r)
+        elif r["kernel"] in {k.name for _, k in device}:
+            assert {"call_seconds", "setup_seconds", "download_seconds", "context_seconds"} <= set(r)
+    assert "%d cases, 0 FAILED or errored" % len(records) in p.stdout
