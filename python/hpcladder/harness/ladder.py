@@ -545,8 +545,7 @@ def unavailable(rung: Rung, workload: str | None = None,
         for w in ([workload] if workload else rung.workloads):
             ok, why = c_kernel_status(w, rung.kernel)
             if not ok:
-                return (f"C kernel '{rung.kernel}' ({w}) unavailable: {why}",
-                        "build libhpcladder with it (see the README), then pip install .")
+                return f"C kernel '{rung.kernel}' ({w}) unavailable: {why}", _kernel_install(rung.kernel, why)
     for q in rung.requires:
         if q.tool and not (shutil.which(q.tool) or os.path.exists(q.tool)):
             return f"{q.describe()} not found", q.install
@@ -556,6 +555,17 @@ def unavailable(rung: Rung, workload: str | None = None,
 
 
 _KERNELS: dict[str, dict[str, tuple[bool, str]] | str] = {}
+
+
+def _kernel_install(kernel: str, why: str) -> str:
+    """What to do about an unavailable C kernel: rebuild when it is not
+    built; when it is built but its device is missing, get the device."""
+    if kernel.startswith("cuda-") and "built without" not in why:
+        return "needs an NVIDIA GPU and its driver (nvidia-smi must see it); the kernel is built"
+    if kernel.startswith("opencl-") and "built without" not in why:
+        return ("needs an OpenCL device and its driver: apt-get install pocl-opencl-icd (the CPU), or the GPU "
+                "vendor's; the kernel is built")
+    return "build libhpcladder with it (see the README), then pip install ."
 
 
 def c_kernel_status(workload: str, kernel: str) -> tuple[bool, str]:
