@@ -4,6 +4,9 @@
     hpcladder list    every rung: available here, or why not and how to install it
     hpcladder solve   one solve through the Python API (hpcladder.diffusion / .triangles)
     hpcladder report  re-render a results folder (table, report.md, plots) from results.json
+    hpcladder compare runs side by side (machines, before/after): faster, slower, missing rungs
+    hpcladder show    a rung's source (module, .pyx, C kernel) with its path and command
+    hpcladder diff    what changes from one rung to another (a unified diff)
 
 Bad input names the parameter and its allowed values and exits with 2 before
 anything is written: a numeric option that is not a number, not finite, out
@@ -125,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "measured and verified on this machine.",
         epilog="Start with `hpcladder run` (quick preset, about 2 minutes on 2 cores).\n"
                "`hpcladder <command> --help` explains each command; docs/protocol.md explains how to add your own rung.")
-    sub = ap.add_subparsers(dest="command", metavar="{run,list,solve,report}")
+    sub = ap.add_subparsers(dest="command", metavar="{run,list,solve,report,compare,show,diff}")
     sub.required = True
 
     run = sub.add_parser(
@@ -208,7 +211,73 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Re-render the terminal table, report.md, results.csv and the plots of "
                                      "a results folder from its results.json (nothing is re-run).")
     rep.add_argument("dir", type=path_option, metavar="DIR", help="a results folder written by `hpcladder run`")
+    _add_compare_show_diff(sub, fmt)
     return ap
+
+
+def _add_compare_show_diff(sub, fmt) -> None:
+    """The parsers of `compare`, `show` and `diff` (compare.py, show.py)."""
+    import textwrap
+    try:
+        from .compare import CHANGE_RULE, MIN_CHANGE
+    except Exception as e:                     # pragma: no cover - broken install: --help must still work
+        CHANGE_RULE, MIN_CHANGE = f"(the faster/slower rule cannot be read: {e})", 0.10
+    cmp = sub.add_parser(
+        "compare", formatter_class=fmt, help="results folders side by side: which rungs got faster or slower",
+        description="Set the results of several `hpcladder run`s side by side (a laptop, a cluster node, a GPU "
+                    "node; before and after an upgrade): the same rungs at the same sizes and workers, one "
+                    "column per run, the machine and versions each was measured with, the rungs that got "
+                    "faster or slower than in the first folder (the baseline), and the rungs measured in one "
+                    "run only. Older results folders load too (missing fields take their defaults).",
+        epilog=textwrap.fill(CHANGE_RULE.format(min_change=f"{MIN_CHANGE:.0%}"), 100) + "\n\n"
+               "examples:\n  hpcladder compare results/laptop results/cluster --out results/compare\n"
+               "  hpcladder compare before/ after/ --label gcc-12 --label gcc-14\n\n"
+               "--out DIR writes report.md and compare-<workload>-<size>.png (one marker per run per rung, log\n"
+               "time axis) there. Exit: 0 compared, 2 bad input (fewer than 2 folders, a folder without a\n"
+               "readable results.json), 1 --out cannot be written.")
+    cmp.add_argument("dirs", nargs="+", type=path_option, metavar="DIR",
+                     help="results folders of `hpcladder run` (2 or more; the first is the baseline)")
+    cmp.add_argument("--label", action="append", metavar="NAME",
+                     help="column label of the DIR in the same position (repeat it; default: the folder's name)")
+    cmp.add_argument("--out", type=path_option, metavar="DIR", help="write report.md and the plots into DIR")
+    cmp.add_argument("--min-change", type=real_option(0, 1000, "of percent in [0, 1000]", lo_open=False),
+                     default=MIN_CHANGE * 100, metavar="PCT",
+                     help=f"the smallest change that counts, in percent (default {MIN_CHANGE:.0%}%)")
+
+    wl = ("diffusion", "triangles")
+    shw = sub.add_parser(
+        "show", formatter_class=fmt, help="print a rung's source with its path (and its command)",
+        description="Print the source of a rung with its path: the Python module of a py-* rung (with the "
+                    ".pyx or shared source module it imports), the C kernel's backend file of a c-* rung "
+                    "(src/<workload>/<file>.c, from the kernel table of include/hpcladder/<workload>.h), "
+                    "and the command of every rung, so that a rung of a user's ladder file shows what runs.",
+        epilog="The C library's sources are read from the source tree: the checkout the package runs from,\n"
+               "or HPCLADDER_SOURCE=/path/to/hpcladder; an installed package does not carry them.\n"
+               "examples:\n  hpcladder show py-numpy\n  hpcladder show c-tiled\n"
+               "  hpcladder show py-cython --workload triangles\n  hpcladder show julia --ladder my-ladder.toml\n"
+               "Exit: 0 shown, 2 unknown rung (the known ids are listed) or a workload it does not run.")
+    shw.add_argument("rung", metavar="RUNG", help="a rung id (see `hpcladder list`)")
+    shw.add_argument("--ladder", type=path_option, metavar="FILE", help="also the rungs of this ladder TOML")
+    shw.add_argument("--workload", choices=wl,
+                     help="only this workload's command and files, and of a Python module its functions")
+    shw.add_argument("--paths", action="store_true", help="only the command and the paths, not the sources")
+
+    dif = sub.add_parser(
+        "diff", formatter_class=fmt, help="a unified diff between two rungs' sources",
+        description="What changes from one rung to another: a unified diff of their sources (module with "
+                    "module, .pyx with .pyx, C kernel with C kernel), with the paths in the headers.",
+        epilog="examples:\n  hpcladder diff py-vanilla py-numpy\n  hpcladder diff py-cython-untyped py-cython\n"
+               "  hpcladder diff c-naive c-serial\n  hpcladder diff py-numba py-numpy --workload diffusion\n"
+               "Lines starting with '#' say what is compared, what only one rung has, and what cannot be read.\n"
+               "Exit: 0 shown (whether or not the sources differ), 2 unknown rung or a workload one of them\n"
+               "does not run.")
+    dif.add_argument("rung_a", metavar="RUNG_A")
+    dif.add_argument("rung_b", metavar="RUNG_B")
+    dif.add_argument("--ladder", type=path_option, metavar="FILE", help="also the rungs of this ladder TOML")
+    dif.add_argument("--workload", choices=wl,
+                     help="only this workload's files, and of Python modules the functions it runs")
+    dif.add_argument("-U", "--context", type=integer_option(0, 10000, "in [0, 10000]"), default=3, metavar="N",
+                     help="lines of context (default 3)")
 
 
 # ------------------------------------------------------------------ commands
@@ -453,6 +522,61 @@ def cmd_report(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from . import compare
+    try:
+        runs = compare.load_runs(args.dirs, args.label)
+        if args.out:
+            compare.check_out(Path(args.out), [Path(d) for d in args.dirs])
+    except compare.CompareError as e:
+        ap.error(f"compare: {e}")
+    min_change = args.min_change / 100
+    groups = compare.build(runs, min_change)
+    plots, note, wrote = [], "", False
+    if args.out:
+        try:
+            plots, note = compare.write(runs, groups, Path(args.out), min_change)
+            wrote = True
+        except OSError as e:
+            print(f"hpcladder compare: cannot write into {args.out}: {e.strerror or e}", file=sys.stderr)
+            return 1
+    compare.print_compare(runs, groups, min_change)
+    if wrote:
+        print(f"\nwrote {args.out}/report.md" + (f" and {len(plots)} plots" if plots else f"; plots skipped: {note}"))
+    return 0
+
+
+def _show_rung(ap: argparse.ArgumentParser, ladder, rid: str, sub: str):
+    if rid not in ladder.ids():
+        ap.error(f"{sub}: unknown rung {rid!r} (known: {', '.join(ladder.ids())})")
+    return ladder.rung(rid)
+
+
+def cmd_show(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from . import show
+    ladder = _load_ladder(ap, args.ladder, "show")
+    rung = _show_rung(ap, ladder, args.rung, "show")
+    try:
+        rs = show.rung_sources(rung, args.workload)
+    except show.ShowError as e:
+        ap.error(f"show: {e}")
+    sys.stdout.write(show.render_show(rs, paths_only=args.paths))
+    return 0
+
+
+def cmd_diff(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from . import show
+    ladder = _load_ladder(ap, args.ladder, "diff")
+    a = _show_rung(ap, ladder, args.rung_a, "diff")
+    b = _show_rung(ap, ladder, args.rung_b, "diff")
+    try:
+        ra, rb = show.rung_sources(a, args.workload), show.rung_sources(b, args.workload)
+    except show.ShowError as e:
+        ap.error(f"diff: {e}")
+    sys.stdout.write(show.render_diff(ra, rb, context=args.context, workload=args.workload))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     # A path that is not UTF-8 (a surrogate-escaped argv) or a lone surrogate
     # from a record must not turn a finished command into a traceback.
@@ -462,7 +586,8 @@ def main(argv: list[str] | None = None) -> int:
         pass
     ap = build_parser()
     args = ap.parse_args(argv)
-    fn = {"run": cmd_run, "list": cmd_list, "solve": cmd_solve, "report": cmd_report}[args.command]
+    fn = {"run": cmd_run, "list": cmd_list, "solve": cmd_solve, "report": cmd_report,
+          "compare": cmd_compare, "show": cmd_show, "diff": cmd_diff}[args.command]
     rc = None
     try:
         rc = fn(ap, args)
