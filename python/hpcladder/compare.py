@@ -207,10 +207,11 @@ def build(runs: list[Run], min_change: float = MIN_CHANGE) -> list[Group]:
         rows.sort(key=lambda row: (rung_best[row.rung] < 0, -rung_best[row.rung], row.rung, row.key[2:]))
         first = next(c for row in rows for c in row.cells if c is not None)
         label = report.group_label([first])
+        from .harness.session import short_int, size_label
         if first.scaling == "weak":             # named like report.py's weak-scaling plot
-            slug = f"weak-{first.workload}-n{report.short_int(gk[2])}-per-worker-steps{first.steps}"
+            slug = f"weak-{first.workload}-n{short_int(gk[2])}-per-worker-steps{first.steps}"
         else:
-            slug = report._slug(f"{first.workload} {report.size_label(first.workload, first.size())}")
+            slug = report._slug(f"{first.workload} {size_label(first.workload, first.size())}")
         groups.append(Group(label=label, slug=slug, rows=rows))
     return groups
 
