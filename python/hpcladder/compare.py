@@ -47,7 +47,8 @@ CHANGE_RULE = (
 # Keys of meta.machine shown in their own words; any other key is shown as is.
 _MACHINE_KNOWN = ("host", "cpu", "cores", "platform", "python", "numpy", "devices")
 # Keys of a rung's own record (rung_record) that say what it ran with.
-_VERSION_KEYS = ("python", "version", "compiler", "compiler_version", "cc", "flags")
+# (the compiler rungs, c-talk-*, record compiler, compiler_version and flags)
+_VERSION_KEYS = ("python", "version", "compiler_version")
 
 
 class CompareError(ValueError):
@@ -260,7 +261,8 @@ def machine_lines(run: Run) -> list[str]:
         for k in _VERSION_KEYS:
             v = rr.get(k)
             if isinstance(v, (str, int, float)) and not isinstance(v, bool):
-                name = {"version": "libhpcladder", "python": "rung interpreters"}.get(k, k)
+                name = {"version": "libhpcladder", "python": "rung interpreters",
+                        "compiler_version": "compilers"}.get(k, k)
                 if str(v) not in found.setdefault(name, []):
                     found[name].append(str(v))
     if found:
@@ -282,9 +284,9 @@ def _flat(v: Any) -> str:
 
 def detail_rows(runs: list[Run], only_differing: bool) -> list[tuple[str, list[str]]]:
     """(rung, [its detail in each run]) from the rungs' own records: the
-    'detail' (e.g. the SIMD instruction set, the device found) and the
-    compiler where recorded; only_differing: rungs measured in two runs or
-    more whose details differ."""
+    'detail' (e.g. the SIMD instruction set, the device found), and the
+    compiler version and flags where recorded; only_differing: rungs
+    measured in two runs or more whose details differ."""
     out = []
     rungs: list[str] = []
     for run in runs:
@@ -299,7 +301,7 @@ def detail_rows(runs: list[Run], only_differing: bool) -> list[tuple[str, list[s
                 if r.rung != rung:
                     continue
                 rr = r.rung_record or {}
-                for k in ("detail", "compiler", "flags"):
+                for k in ("detail", "compiler_version", "flags"):
                     v = rr.get(k)
                     if isinstance(v, str) and v and v not in parts:
                         parts.append(v)
@@ -355,7 +357,7 @@ def print_compare(runs: list[Run], groups: list[Group], min_change: float, file=
     det = detail_rows(runs, only_differing=True)
     if det:
         w()
-        w("rungs whose own record differs between runs (detail, compiler):")
+        w("rungs whose own record differs between runs (detail, compiler version, flags):")
         for rung, vals in det:
             w(f"  {rung}: " + "; ".join(f"{run.label}: {v or '-'}" for run, v in zip(runs, vals)))
     w()

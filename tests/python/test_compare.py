@@ -67,7 +67,8 @@ def folders(tmp_path_factory):
     # py-vanilla triangles: not in the old run; a rung only the old run had,
     # a SKIPPED one, and a parallel one at two worker counts
     gone = older(v, 0.5, 0.6)
-    gone.update(rung="c-gone", title="a rung that no longer exists")
+    gone.update(rung="c-gone", title="a rung that no longer exists",
+                rung_record={"compiler_version": "gcc (Debian 10.2.1-6) 10.2.1", "flags": "-O3"})
     old_recs.append(gone)
     skipped = older(n, None, None)
     skipped.update(rung="py-numba", status="SKIPPED", reason="Python module 'numba' not importable",
@@ -118,7 +119,8 @@ def test_table_marks_machines_and_one_run_only(folders, capsys):
     assert rc == 0
     # the columns' machines: the old one by hand, the new one from this run
     assert "Old Laptop CPU, 4 cores" in out and "Python 3.9.2, NumPy 1.22.0" in out
-    assert "compilers: gcc 10.2.1" in out
+    assert "compilers: gcc 10.2.1" in out                              # meta.machine, as recorded
+    assert "compilers: gcc (Debian 10.2.1-6) 10.2.1" in out            # a rung's own record
     assert "rung interpreters: CPython" in out
     new_cpu = json.loads((after / "results.json").read_text())["meta"]["machine"]["cpu"] or "?"
     assert new_cpu in out
@@ -149,6 +151,7 @@ def test_labels_and_report_files(folders, capsys, tmp_path):
     assert "**10.0x faster**" in md and "**10.0x slower**" in md
     assert "ratio = t_baseline / t_run" in md
     assert "`c-gone`: only in laptop" in md and "Old Laptop CPU" in md
+    assert "| c-gone | gcc (Debian 10.2.1-6) 10.2.1; -O3 | - |" in md            # rung details
     if importlib.util.find_spec("matplotlib") is None:      # pragma: no cover
         assert "No plots: matplotlib is not installed" in md
         return
