@@ -39,15 +39,20 @@ TIMEOUT_MAX = 1e6
 
 
 def _kernel_help(workload: str, default: str) -> str:
-    """--kernel help for `solve`: the kernels of the library's table (never a
+    """--kernel help for `solve`: the names of the library's table (never a
     list of our own); a library that cannot be loaded gives the short form,
-    and `solve` itself then reports why."""
+    and `solve` itself then reports why.  Names only: which kernels can run
+    here would probe the devices (CUDA, an OpenCL driver: PoCL's LLVM takes
+    over SIGINT/SIGTERM in the process that loads it), and every `hpcladder`
+    command builds this parser."""
     try:
-        from . import api
-        names = ", ".join(k.name if k.available else f"{k.name} (not available)" for k in api.kernel_table(workload))
+        from . import _lib
+        lib = _lib.lib()
+        name = getattr(lib, f"hpl_{workload}_kernel_name")
+        names = ", ".join(name(k).decode() for k in range(getattr(lib, f"hpl_{workload}_kernel_count")()))
     except Exception:                          # library missing: help must still work
         return f"C kernel (default {default}; hpcladder-c --list shows them)"
-    return f"C kernel: {names} (default {default})"
+    return f"C kernel: {names} (default {default}; hpcladder-c --list shows which run here)"
 
 
 def integer_option(lo: int, hi: int, allowed: str):

@@ -554,9 +554,6 @@ def unavailable(rung: Rung, workload: str | None = None,
     return None
 
 
-_KERNELS: dict[str, dict[str, tuple[bool, str]] | str] = {}
-
-
 def _kernel_install(kernel: str, why: str) -> str:
     """What to do about an unavailable C kernel: rebuild when it is not
     built; when it is built but its device is missing, get the device."""
@@ -570,19 +567,69 @@ def _kernel_install(kernel: str, why: str) -> str:
 
 def c_kernel_status(workload: str, kernel: str) -> tuple[bool, str]:
     """(available, why not) for a libhpcladder kernel, asked once per session
-    through hpcladder.kernels() (which probes each kernel on a tiny problem)."""
-    if workload not in _KERNELS:
-        try:
-            import hpcladder
-            _KERNELS[workload] = hpcladder.kernels(workload)
-        except Exception as e:         # no library: the rung's own tool check reports it
-            _KERNELS[workload] = f"libhpcladder not loadable: {e}"
-    ks = _KERNELS[workload]
+    through hpcladder.kernels() (which probes each kernel on a tiny problem),
+    in a child process (library_view)."""
+    ks = library_view()["kernels"].get(workload)
     if isinstance(ks, str):
         return False, ks
+    if ks is None:
+        return False, f"libhpcladder has no {workload} kernels"
     if kernel not in ks:
         return False, f"not a {workload} kernel of this library (it has: {', '.join(ks)})"
-    return ks[kernel]
+    ok, why = ks[kernel]
+    return bool(ok), why
+
+
+_LIBRARY_VIEW: dict[str, Any] = {}
+
+
+def library_view() -> dict[str, Any]:
+    """What libhpcladder offers here, asked once per session in a child
+    process: {"kernels": {workload: {name: (available, why)} or an error
+    string}, "devices": ["cuda: ...", "opencl: ..."]}.  A child, because
+    probing a device kernel loads its device runtime (CUDA's driver, an
+    OpenCL driver such as PoCL with its threads) into the process that asks,
+    and the harness process must stay free of them: it forks the rungs and
+    must stop on a signal (PoCL loaded into it kept `hpcladder run` from
+    ending on SIGTERM)."""
+    if not _LIBRARY_VIEW:
+        import json
+        import subprocess
+        import sys
+        code = "from hpcladder.harness.ladder import _library_view_here as v; import json; print(json.dumps(v()))"
+        pkg_parent = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ, PYTHONPATH=pkg_parent + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        try:
+            p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env,
+                               stdin=subprocess.DEVNULL)
+            view = json.loads(p.stdout) if p.returncode == 0 else None
+            err = (p.stderr.strip().splitlines() or ["exit %d" % p.returncode])[-1]
+        except (OSError, subprocess.TimeoutExpired, ValueError) as e:
+            view, err = None, str(e)
+        if view is None:
+            view = {"kernels": {w: f"libhpcladder not loadable: {err}" for w in ("diffusion", "triangles")},
+                    "devices": []}
+        _LIBRARY_VIEW.update(view)
+    return _LIBRARY_VIEW
+
+
+def _library_view_here() -> dict[str, Any]:
+    """library_view's answer, computed in this process (the child's side)."""
+    kernels: dict[str, Any] = {}
+    devices: dict[str, str] = {}
+    for workload in ("diffusion", "triangles"):
+        try:
+            import hpcladder
+            kernels[workload] = hpcladder.kernels(workload)
+            for k in hpcladder.kernel_table(workload):
+                if k.data != "device" or not k.built:
+                    continue
+                family = k.name.split("-", 1)[0]          # cuda, opencl
+                if family not in devices or k.available:
+                    devices[family] = (k.detail or "available") if k.available else "none: " + k.why
+        except Exception as e:         # no library: the rung's own tool check reports it
+            kernels[workload] = f"libhpcladder not loadable: {e}"
+    return {"kernels": kernels, "devices": [f"{family}: {what}" for family, what in devices.items()]}
 
 
 def _module_available(name: str) -> bool:

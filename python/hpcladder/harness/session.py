@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 from .._shared import EXIT_SKIPPED, FAILED, PASSED, SKIPPED, TIMEOUT
-from .ladder import Ladder, Preset, Rung, tool_paths, unavailable, worker_counts
+from .ladder import Ladder, Preset, Rung, library_view, tool_paths, unavailable, worker_counts
 from .record import Record
 from .reference import References
 from .reference import read_result
@@ -120,21 +120,9 @@ def device_info() -> list[str]:
     """The accelerators this machine offers the ladder, one line each: the
     devices libhpcladder's device kernels found ("cuda: NVIDIA H200, ...",
     "opencl: ..."), else why there is none, so that the report can say on
-    what each GPU figure was measured."""
-    try:
-        from .. import api
-        seen: dict[str, str] = {}
-        for workload in ("diffusion", "triangles"):
-            for k in api.kernel_table(workload):
-                if k.data != "device" or not k.built:
-                    continue
-                family = k.name.split("-", 1)[0]          # cuda, opencl
-                if family not in seen or k.available:
-                    seen[family] = k.detail if k.available and k.detail else ("none: " + k.why if not k.available
-                                                                              else "available")
-        return [f"{family}: {what}" for family, what in seen.items()]
-    except Exception:                # no library: the C rungs say so themselves
-        return []
+    what each GPU figure was measured (asked in a child process:
+    ladder.library_view)."""
+    return list(library_view().get("devices") or [])
 
 
 def _discard(path: Path) -> None:
@@ -184,6 +172,8 @@ class Session:
         rs = [r for r in self.cfg.ladder.rungs if workload in r.workloads]
         if self.cfg.rung_ids is not None:
             rs = [r for r in rs if r.id in self.cfg.rung_ids]
+        else:                           # a rung limited to some presets (`presets`) runs there only
+            rs = [r for r in rs if r.presets is None or self.cfg.preset.name in r.presets]
         return rs
 
     def workers_for(self, rung: Rung) -> list[int]:
