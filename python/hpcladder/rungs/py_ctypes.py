@@ -113,7 +113,10 @@ def run_diffusion(args):
     d = Diffusion(args.kernel, args.n, args.r, args.threads)
     try:
         if d.plan(args.steps) is None or d.plan(min(args.steps, _protocol.WARMUP_STEPS)) is None:
-            _protocol.skip(d.why, "build libhpcladder with this kernel, then pip install .", RUNG, "diffusion")
+            how = ("build libhpcladder with this kernel, then pip install ." if "built without" in d.why else
+                   "the kernel is built: it needs its device (an NVIDIA GPU and its driver for cuda-*, an OpenCL "
+                   "driver for opencl-*: apt-get install pocl-opencl-icd runs them on the CPU)")
+            _protocol.skip(d.why, how, RUNG, "diffusion")
         plan_seconds = d.lib.hpl_diffusion_plan_seconds(d.plans[args.steps])
         extra = {"kernel": args.kernel, "plan_seconds": plan_seconds,
                  "detail": d.lib.hpl_diffusion_kernel_detail(d.kernel).decode()}
