@@ -90,6 +90,7 @@ class Rung:
     group: str = ""                   # "python", "c", "parallel", "user": for the report
     source: str = ""                  # the ladder file it came from
     ladder_dir: str = ""
+    presets: list[str] | None = None  # the presets that run it (None: every preset; --rungs runs it anyway)
 
     def layouts(self, workers: int) -> list[tuple[int, int]]:
         """(ranks, threads) pairs that make `workers` for this rung: one pair,
@@ -165,10 +166,10 @@ LIMITS = {"n": (3, 1 << 40), "steps": (1, 1 << 40), "N": (1, 4_000_000_000),
           "repeats": (3, 1000), "calibrate_steps": (1, 1 << 40), "calibrate_N": (1, 4_000_000_000),
           "talk_workers": (1, 1 << 20)}
 RUNG_KEYS = ("id", "title", "workloads", "command", "requires", "parallel", "layout", "slow", "extrapolate",
-             "cost", "talk", "env", "kernel", "group", "stop_grace")
+             "cost", "talk", "env", "kernel", "group", "stop_grace", "presets")
 PRESET_KEYS = ("description", "repeats", "budget", "timeout", "calibrate_steps", "calibrate_N",
                "talk_workers", "diffusion", "triangles", "weak")
-TOP_KEYS = ("version", "baselines", "presets", "rungs")
+TOP_KEYS = ("version", "baselines", "presets", "rungs", "talk_c")
 
 
 def default_ladder_path() -> Path:
@@ -314,6 +315,10 @@ def _parse_rung(d: Any, path: Path) -> Rung:
     layout = _str(d, "layout", where, "threads")
     if layout not in LAYOUTS:
         raise LadderError(f"{where}: 'layout' must be one of {LAYOUTS}, got {layout!r}")
+    presets = d.get("presets")
+    if presets is not None and (not isinstance(presets, list)
+                                or not all(isinstance(p, str) and p for p in presets)):
+        raise LadderError(f"{where}: 'presets' must be a list of preset names, got {presets!r}")
     env = d.get("env", {})
     _check_keys(env, tuple(env) if isinstance(env, dict) else (), f"{where}: env")
     for k, v in env.items():
@@ -327,7 +332,8 @@ def _parse_rung(d: Any, path: Path) -> Rung:
         talk=_talk(d.get("talk", []), where),
         env={k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in env.items()},
         kernel=_str(d, "kernel", where, None, empty=False), group=_str(d, "group", where, "user"),
-        source=str(path), ladder_dir=str(path.parent.resolve()))
+        source=str(path), ladder_dir=str(path.parent.resolve()),
+        presets=None if presets is None else list(presets))
 
 
 def _talk(v: Any, where: str) -> list[dict[str, Any]]:
@@ -448,8 +454,12 @@ def load_ladder(user: str | os.PathLike | None = None) -> Ladder:
     raw_presets: dict[str, dict[str, Any]] = {}
     preset_src: dict[str, Path] = {}
     baselines: dict[str, dict[str, str]] = {}
+    talk_c: dict[str, Any] = {}                 # the [talk_c] tables, merged (harness/compilers.py)
+    from . import compilers
     for path in paths:
         doc = _read_toml(path)
+        if "talk_c" in doc:
+            talk_c = compilers.merge(talk_c, compilers.check_table(doc["talk_c"], path))
         entries = doc.get("rungs", [])
         if not isinstance(entries, list):
             raise LadderError(f"{path}: 'rungs' must be an array of tables ([[rungs]]), got {_kind(entries)}")
@@ -478,6 +488,17 @@ def load_ladder(user: str | os.PathLike | None = None) -> Ladder:
                 _str(v, w, f"{path}: baselines.{k}", empty=False)
             baselines.setdefault(k, {}).update(v)
     presets = {n: _parse_preset(n, d, preset_src[n]) for n, d in raw_presets.items()}
+    if talk_c:
+        # The talk's C programs by compiler: c-talk-<compiler>-<level>, after
+        # the C CLI's rungs (a [[rungs]] entry of the same id wins).
+        family = compilers.expand(talk_c, list(presets), {r.id for r in rungs})
+        at = max((i + 1 for i, r in enumerate(rungs) if r.group == "c"), default=len(rungs))
+        rungs[at:at] = family
+    for r in rungs:
+        unknown = [p for p in (r.presets or []) if p not in presets]
+        if unknown:
+            raise LadderError(f"{r.source}: rung {r.id!r}: 'presets' names {unknown}, which no ladder file "
+                              f"defines (have: {', '.join(presets)})")
     ids = {r.id for r in rungs}
     for k, v in baselines.items():
         for w, rid in v.items():

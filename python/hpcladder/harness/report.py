@@ -219,6 +219,8 @@ def print_table(results: dict[str, Any], file=None, color: bool | None = None) -
         for i, n in enumerate(notes, 1):
             bad = any(r.status in (FAILED, TIMEOUT) and note_of(r) == n for r in rs)
             con.print(f"  \\[{i}] " + (f"[red]{_esc(n)}[/red]" if bad else _esc(n)))
+    for line in compiler_text(results).splitlines():        # compilers x flags (issue 12)
+        con.print(_esc(line), overflow="ignore", crop=False, soft_wrap=True)
     _print_footer(results, lambda s: con.print(_esc(s)))
 
 
@@ -241,6 +243,7 @@ def _print_plain(results: dict[str, Any], file, color: bool) -> None:
         for i, n in enumerate(notes, 1):
             bad = any(r.status in (FAILED, TIMEOUT) and note_of(r) == n for r in rs)
             print(f"  [{i}] " + (red + n + off if bad else n), file=file)
+    file.write(compiler_text(results))                       # compilers x flags (issue 12)
     _print_footer(results, lambda s: print(s, file=file))
 
 
@@ -359,6 +362,7 @@ def _markdown_body(results: dict[str, Any]) -> str:
             cells = row[:7] + [fmt_s(r.warmup_seconds), wall, verdict, row[8]]
             w("| " + " | ".join(_cell(c) for c in cells) + " |\n")
         w("\n")
+    w(compiler_markdown(results))                           # compilers x flags (issue 12)
     bad = [r for r in as_records(results) if r.status in (FAILED, TIMEOUT)]
     if bad:
         w("## Failures\n\n")
@@ -407,6 +411,7 @@ def write_plots(results: dict[str, Any], out: Path) -> tuple[list[str], str]:
             if rs[0].scaling == "strong"]
     jobs += [(f"scaling plot of {k[0]}", _scaling_plot, (k[0], rs)) for k, rs in groups(results)]
     jobs += [(f"field plot n={f.get('n')}", _field_plot, (f,)) for f in (results.get("fields") or {}).values()]
+    jobs += _compiler_plot_jobs(results)                     # compilers x flags (issue 12)
     files, failed = [], []
     for what, fn, args in jobs:
         try:
@@ -749,3 +754,172 @@ def _check_record(d: dict[str, Any]) -> Record:
         for k in ("seconds_min", "seconds_median"):
             _want(getattr(rec, k) is not None, repr(k), None, "a number (a PASSED record)")
     return rec
+
+
+# ------------------------------------------------------------------ compilers x flags (issue 12)
+#
+# The talk's C programs built by each compiler at each level of flags (the
+# rung family c-talk-<compiler>-<level>, harness/compilers.py): one small
+# table per workload and size, a compiler per row, a level per column, so
+# that which flags matter (and which compiler) reads at a glance.
+
+COMPILER_PREFIX = "c-talk-"
+
+
+def _compiler_of(r: Record) -> tuple[str, str] | None:
+    """(compiler, level) of a record of the family, from its id
+    c-talk-<compiler>-<level> (a level has no '-')."""
+    if not r.rung.startswith(COMPILER_PREFIX) or "-" not in r.rung[len(COMPILER_PREFIX):]:
+        return None
+    name, level = r.rung[len(COMPILER_PREFIX):].rsplit("-", 1)
+    return (name, level) if name and level else None
+
+
+def compiler_tables(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """One table per workload and size (strong scaling) where a c-talk-*
+    rung was measured: {"title", "heads", "rows" (compiler, version, a cell
+    per level, O0 / best, talk 2018), "notes"}.  A cell is the kernel time
+    (min of the repeats; * extrapolated), or FAILED / TIMEOUT / skipped, or
+    "-" where that variant did not run."""
+    tables = []
+    for _, rs in groups(results):
+        fam = [(r, _compiler_of(r)) for r in rs if r.scaling == "strong" and _compiler_of(r)]
+        if not fam:
+            continue
+        names: list[str] = []
+        levels: list[str] = []
+        for r, (name, level) in sorted(fam, key=lambda x: as_records(results).index(x[0])):
+            if name not in names:
+                names.append(name)
+            if level not in levels:
+                levels.append(level)
+        by = {(name, level): r for r, (name, level) in fam}
+        flags: dict[str, list[str]] = {}
+        for r, (name, level) in fam:
+            f = (r.rung_record or {}).get("flags")
+            if isinstance(f, str) and f not in flags.setdefault(level, []):
+                flags[level].append(f)
+        rows, notes, missing, differ = [], [], [], []
+        for name in names:
+            recs = [by[(name, lv)] for lv in levels if (name, lv) in by]
+            version = next((str(r.rung_record["compiler_version"]) for r in recs
+                            if isinstance((r.rung_record or {}).get("compiler_version"), str)), "")
+            cells = []
+            for lv in levels:
+                r = by.get((name, lv))
+                if r is None:
+                    cells.append("-")
+                elif r.status == PASSED:
+                    cells.append(fmt_s(r.seconds_min) + ("*" if r.extrapolated_from else ""))
+                    diff = _max_difference(r.check) if r.workload == "diffusion" else None
+                    if diff:
+                        differ.append(f"{name} {lv} {diff:.2g}")
+                else:
+                    cells.append(r.status if r.status != SKIPPED else "skipped")
+            skipped = [r for r in recs if r.status == SKIPPED]
+            if skipped and not version:
+                version = "not found"
+                why = skipped[0]
+                missing.append(f"{name}: {why.reason}" + (f"; install: {why.install}" if why.install else ""))
+            t = {lv: by[(name, lv)].seconds_min for lv in levels
+                 if (name, lv) in by and by[(name, lv)].status == PASSED and by[(name, lv)].seconds_min}
+            gain = fmt_x(t["O0"] / min(t.values())) if "O0" in t and len(t) > 1 else "-"
+            talk = {lv: by[(name, lv)].talk_seconds for lv in levels
+                    if (name, lv) in by and by[(name, lv)].talk_seconds}
+            if talk and len(set(talk.values())) == 1 and len(talk) > 1:
+                talk_s = fmt_s(next(iter(talk.values())))
+            else:
+                talk_s = ", ".join(f"{lv} {fmt_s(v)}" for lv, v in talk.items()) or "-"
+            rows.append([name, version or "?"] + cells + [gain, talk_s])
+        notes.append("levels: " + "; ".join(
+            f"{lv} = {' / '.join(flags[lv]) if flags.get(lv) else '?'}"
+            + (" (fast-math: may change results)" if any("fast" in f.lower() for f in flags.get(lv, [])) else "")
+            for lv in levels))
+        if differ:
+            notes.append("not bit-identical to the reference (max relative difference; tolerance 1e-10, "
+                         "so still PASSED): " + ", ".join(differ))
+        notes.extend(missing)
+        if any(r.status in (FAILED, TIMEOUT) for r, _ in fam):
+            notes.append("FAILED / TIMEOUT: see the rung's row above for the reason")
+        tables.append({"title": f"the talk's C programs by compiler: {group_label(rs)}",
+                       "heads": ["compiler", "version"] + levels + ["O0 / best", "talk 2018"],
+                       "rows": rows, "notes": notes})
+    return tables
+
+
+def _max_difference(check: str) -> float | None:
+    """The max relative difference a diffusion check message states, if > 0."""
+    import re
+    m = re.search(r"max relative difference ([0-9.eE+-]+)", check or "")
+    try:
+        v = float(m.group(1)) if m else None
+    except ValueError:
+        return None
+    return v if v and v > 0 else None
+
+
+def compiler_text(results: dict[str, Any]) -> str:
+    """The compiler tables for the terminal (plain aligned text); "" if none."""
+    out = []
+    for t in compiler_tables(results):
+        rows = [[c if i != 1 else c[:40] for i, c in enumerate(row)] for row in t["rows"]]
+        widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(t["heads"])]
+        out.append("")
+        out.append(t["title"])
+        out.append("  ".join(h.ljust(w) for h, w in zip(t["heads"], widths)).rstrip())
+        for row in rows:
+            out.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+                                 for i, (c, w) in enumerate(zip(row, widths))).rstrip())
+        out.extend(f"  {n}" for n in t["notes"])
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def compiler_markdown(results: dict[str, Any]) -> str:
+    """The compiler tables as report.md sections; "" if none."""
+    buf = io.StringIO()
+    for t in compiler_tables(results):
+        buf.write(f"## {t['title']}\n\n")
+        buf.write("| " + " | ".join(t["heads"]) + " |\n|" + "---|" * len(t["heads"]) + "\n")
+        for row in t["rows"]:
+            buf.write("| " + " | ".join(_cell(c) for c in row) + " |\n")
+        buf.write("\n" + "".join(f"- {_one_line(n)}\n" for n in t["notes"]) + "\n")
+    return buf.getvalue()
+
+
+def _compiler_plot(plt: Any, t: dict[str, Any], recs: list[Record], out: Path) -> str | None:
+    """Grouped bars: a group per compiler, a bar per level (log scale)."""
+    levels = t["heads"][2:-2]
+    data = {}
+    for r in recs:
+        cl = _compiler_of(r)
+        if cl and r.status == PASSED and r.seconds_min:
+            data[cl] = r.seconds_min
+    names = [row[0] for row in t["rows"] if any((row[0], lv) in data for lv in levels)]
+    if not names:
+        return None
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(names) + 2), 4))
+    width = 0.8 / max(1, len(levels))
+    for j, lv in enumerate(levels):
+        xs = [i + (j - (len(levels) - 1) / 2) * width for i, n in enumerate(names) if (n, lv) in data]
+        ys = [data[(n, lv)] for n in names if (n, lv) in data]
+        ax.bar(xs, ys, width, label=lv)
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names)
+    ax.set_yscale("log")
+    ax.set_ylabel("kernel time, s (log scale)")
+    ax.set_title(t["title"].replace("the talk's C programs by compiler: ", "compilers x flags: "), fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", which="both", alpha=0.3)
+    wl, size = recs[0].workload, size_label(recs[0].workload, recs[0].size())
+    return _save(plt, fig, out, f"compilers-{wl}-{_slug(size)}.png")
+
+
+def _compiler_plot_jobs(results: dict[str, Any]) -> list[tuple[str, Any, tuple]]:
+    """write_plots' jobs for the compiler tables (one plot each)."""
+    jobs = []
+    tables = {t["title"]: t for t in compiler_tables(results)}
+    for _, rs in groups(results):
+        t = tables.get(f"the talk's C programs by compiler: {group_label(rs)}")
+        if t is not None and rs[0].scaling == "strong":
+            jobs.append((f"compiler plot of {rs[0].workload}", _compiler_plot, (t, rs)))
+    return jobs
