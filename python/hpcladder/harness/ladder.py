@@ -37,7 +37,7 @@ WORKLOADS = ("diffusion", "triangles")
 # Placeholders a command template may use (docs/protocol.md lists them).
 PLACEHOLDERS = ("python", "pypy", "hpcladder_c", "hpcladder_c_mpi", "mpirun", "workload", "opts", "args",
                 "n", "steps", "r", "N", "repeats", "workers", "ranks", "threads", "output",
-                "ladder_dir", "rungs_dir")
+                "ladder_dir", "rungs_dir", "python_ft")
 
 # Tools implied by placeholders: using {pypy} in a command means the rung
 # needs pypy3, and so on.  Value: (tool name, how to install it).
@@ -47,6 +47,9 @@ IMPLIED_TOOLS = {
     "hpcladder_c": ("hpcladder-c", "pip install .   (builds the C library and hpcladder-c)"),
     "hpcladder_c_mpi": ("hpcladder-c-mpi", "apt-get install libopenmpi-dev openmpi-bin && pip install .   "
                         "(builds hpcladder-c-mpi where an MPI C compiler is found)"),
+    "python_ft": ("a free-threaded CPython (python3.13t or later on PATH, or $HPCLADDER_PYTHON_FT)",
+                  "pyenv install 3.13t   (or: uv python install 3.13t), then put python3.13t on PATH "
+                  "or set HPCLADDER_PYTHON_FT=/path/to/python3.13t"),
 }
 
 # How a parallel rung spends its workers (the `layout` key): "threads" (threads
@@ -518,9 +521,10 @@ def _deep_merge(a: dict, b: dict) -> dict:
 
 def tool_paths() -> dict[str, str | None]:
     """Where the tools behind {python} {pypy} {hpcladder_c} {hpcladder_c_mpi}
-    {mpirun} are (None = absent).
+    {mpirun} {python_ft} are (None = absent).
 
-    HPCLADDER_PYPY / HPCLADDER_MPIRUN / HPCLADDER_C / HPCLADDER_C_MPI override
+    HPCLADDER_PYPY / HPCLADDER_MPIRUN / HPCLADDER_C / HPCLADDER_C_MPI /
+    HPCLADDER_PYTHON_FT (a free-threaded CPython, python3.13t) override
     the lookup.  HPCLADDER_MPIRUN may name any launcher that takes `-n RANKS
     PROGRAM ARGS` (a cluster's mpirun or mpiexec, srun inside an allocation,
     a wrapper script)."""
@@ -531,7 +535,28 @@ def tool_paths() -> dict[str, str | None]:
         "mpirun": os.environ.get("HPCLADDER_MPIRUN") or shutil.which("mpirun"),
         "hpcladder_c": os.environ.get("HPCLADDER_C") or _bundled(_lib.cli_path, "hpcladder-c"),
         "hpcladder_c_mpi": os.environ.get("HPCLADDER_C_MPI") or _bundled(_lib.mpi_cli_path, "hpcladder-c-mpi"),
+        "python_ft": os.environ.get("HPCLADDER_PYTHON_FT") or _free_threaded_python(),
     }
+
+
+# Free-threaded CPython builds, newest first: {python_ft} (issue 12, py-threads-ft).
+FREE_THREADED_PYTHONS = ("python3.14t", "python3.13t", "python3t")
+
+
+def _free_threaded_python() -> str | None:
+    """A free-threaded CPython on PATH (python3.14t, python3.13t), else one
+    that pyenv installed (`pyenv install 3.13t`: its shim fails unless that
+    version is selected, so the real file is taken), else None."""
+    found = [p for p in map(shutil.which, FREE_THREADED_PYTHONS) if p]
+    plain = [p for p in found if f"{os.sep}shims{os.sep}" not in p]
+    if plain:
+        return plain[0]
+    root = Path(os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")) / "versions"
+
+    def version(p: Path) -> tuple[int, ...]:
+        return tuple(int(x) for x in re.findall(r"\d+", p.parent.parent.name))
+    pyenv = sorted((p for p in root.glob("*t/bin/python3.*t") if os.access(p, os.X_OK)), key=version, reverse=True)
+    return str(pyenv[0]) if pyenv else (found[0] if found else None)
 
 
 def _bundled(find: Callable[[], str], name: str) -> str | None:

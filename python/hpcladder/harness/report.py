@@ -109,6 +109,9 @@ def note_of(r: Record) -> str:
         inner = (r.rung_record or {}).get("inner")
         if inner:                 # e.g. the Pool maps the Cython function, or the pure-Python one
             parts.append(f"inner: {inner}")
+        note = (r.rung_record or {}).get("note")
+        if isinstance(note, str) and note.strip():   # the rung's own remark (py-threads: the GIL), one line
+            parts.append(_one_line(note.strip())[:160])
         if r.warmup_seconds is not None and r.seconds_min and r.warmup_seconds > 2 * r.seconds_min:
             parts.append(f"warm-up {fmt_s(r.warmup_seconds)}")
         if r.parallel_efficiency is not None and r.workers > 1:

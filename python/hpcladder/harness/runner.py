@@ -62,6 +62,7 @@ def build_command(rung: Rung, workload: str, params: dict[str, Any], output: str
         "hpcladder_c": shlex.quote(tools.get("hpcladder_c") or "hpcladder-c"),
         "mpirun": shlex.quote(tools.get("mpirun") or "mpirun"),
         "hpcladder_c_mpi": shlex.quote(tools.get("hpcladder_c_mpi") or "hpcladder-c-mpi"),
+        "python_ft": shlex.quote(tools.get("python_ft") or "python3.13t"),
         "workload": workload, "opts": opts, "args": f"{workload} {opts}",
         "n": params.get("n", ""), "steps": params.get("steps", ""), "r": params.get("r", ""),
         "N": params.get("N", ""), "repeats": params["repeats"], "workers": params["workers"],

@@ -32,6 +32,12 @@ RUNGS = {
     "py-pyopencl-euclid": ("triangles",),
     "py-numba-cuda": ("diffusion", "triangles"),
     "py-multiprocessing": ("triangles",),
+    # threads and the GIL (issue 12); py-threads-ft(-halo) is py_threads(_halo).py run
+    # by a free-threaded CPython (python3.13t), as py-pypy is py_vanilla.py under PyPy
+    "py-threads": ("triangles",),
+    "py-threads-halo": ("diffusion",),
+    "py-numba-parallel": ("diffusion", "triangles"),
+    "py-cython-prange": ("diffusion", "triangles"),
     "py-mpi4py": ("diffusion", "triangles"),
     "py-mpi4py-halo": ("diffusion",),
     "py-mpi4py-buffer": ("triangles",),
