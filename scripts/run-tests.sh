@@ -12,6 +12,10 @@
 #   5. the cluster tests, once: Open MPI across hosts made of network
 #      namespaces, and a real Slurm cluster on this machine, with faults
 #      (tests/cluster; they need root and `ip netns`, else skip with the reason)
+#   5b. the EasyBuild easyconfigs (packaging/easybuild) built from a tarball of
+#      this checkout, the modules loaded and the CLI run: EasyBuild from PyPI,
+#      Lmod from Debian (tests/packaging/test_easybuild.sh, ~2 min; it skips
+#      with the reason where they cannot be installed)
 #   6. the same pytest under each supported Python older than .venv's
 #      (scripts/test-pythons.sh: 3.9 and 3.10, each installed with pip install .)
 #   7. the libFuzzer targets (scripts/fuzz.sh), FUZZ_SECONDS each (default 40
@@ -43,6 +47,9 @@ echo "=== pytest"
 
 echo "=== cluster tests: MPI across network-namespace hosts, a Slurm cluster (hpcladder-c-mpi of build/test-release)"
 HPCLADDER_BUILD="$ROOT/build/test-release" .venv/bin/python -m pytest -q -rs tests/cluster
+
+echo "=== EasyBuild: the easyconfigs of packaging/easybuild, built, module-loaded and run"
+bash tests/packaging/test_easybuild.sh
 
 echo "=== pytest under the Python versions older than .venv's"
 bash scripts/test-pythons.sh
