@@ -14,6 +14,7 @@
 # the uncommitted changes to tracked files (git stash create).
 # Skips (exit 0, with the reason) where EasyBuild or Lmod cannot be installed.
 #   HPCLADDER_EB_KEEP=1   keep build/easybuild (the install, the logs) afterwards
+#   HPCLADDER_EB_VARIANTS="default -noFFTW -MPI"   which easyconfigs (default: these)
 set -eo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
@@ -35,7 +36,6 @@ if ! "$VENV/bin/python" -c "import easybuild.main" 2>/dev/null ||
     python3 -m venv "$VENV" || skip "python3 -m venv failed (Debian: apt-get install python3-venv)"
     "$VENV/bin/pip" install -q "easybuild==$EB_VERSION" >&2 || skip "pip install easybuild==$EB_VERSION failed (no PyPI?)"
 fi
-echo "=== EasyBuild $EB_VERSION ($VENV), Lmod $(sed -n 's/.*"\(.*\)".*/\1/p' /usr/share/lmod/lmod/libexec/Version.lua 2>/dev/null || echo '?'): $((SECONDS - t0)) s"
 
 S=$ROOT/build/easybuild
 rm -rf "$S"; mkdir -p "$S"
@@ -45,6 +45,7 @@ rm -rf "$S"; mkdir -p "$S"
 unset MODULEPATH LOADEDMODULES _LMFILES_
 # shellcheck disable=SC1090
 . "$LMOD_INIT"                  # `module` and $LMOD_CMD, for eb and for us
+echo "=== EasyBuild $EB_VERSION ($VENV), Lmod ${LMOD_VERSION:-?}: ready in $((SECONDS - t0)) s"
 export EASYBUILD_PREFIX=$S/eb EASYBUILD_SOURCEPATH=$S/sources EASYBUILD_BUILDPATH=$S/build \
        EASYBUILD_TMPDIR=$S/tmp EASYBUILD_MODULES_TOOL=Lmod EASYBUILD_ALLOW_USE_AS_ROOT_AND_ACCEPT_CONSEQUENCES=1 \
        EASYBUILD_PARALLEL=${EASYBUILD_PARALLEL:-2} LMOD_IGNORE_CACHE=1
@@ -56,13 +57,13 @@ tarball=$S/sources/h/hpcladder/hpcladder-$ver.tar.gz
 ref=$(git stash create 2>/dev/null || true)
 git archive --format=tar.gz --prefix="hpcladder-$ver/" -o "$tarball" "${ref:-HEAD}"
 
-variants="'' -noFFTW -MPI"
+variants=${HPCLADDER_EB_VARIANTS:-default -noFFTW -MPI}
 if [ "${HPCLADDER_EB_CUDA:-0}" = 1 ]; then
-    if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then variants="$variants -CUDA"
+    if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then variants="$variants${variants:+ }-CUDA"
     else echo "SKIP -CUDA: no nvcc (/usr/local/cuda/bin/nvcc)"; fi
 fi
 for suffix in $variants; do
-    suffix=${suffix//\'/}
+    [ "$suffix" != default ] || suffix=""
     t=$SECONDS
     ec=$S/hpcladder-$ver$suffix.eb
     sed "s/^version = .*/version = '$ver'/" "packaging/easybuild/hpcladder-0.1.0$suffix.eb" >"$ec"
