@@ -54,8 +54,13 @@ module use "$ROOT/packaging/easybuild/external"
 
 mkdir -p "$S/sources/h/hpcladder"
 tarball=$S/sources/h/hpcladder/hpcladder-$ver.tar.gz
-ref=$(git stash create 2>/dev/null || true)
-git archive --format=tar.gz --prefix="hpcladder-$ver/" -o "$tarball" "${ref:-HEAD}"
+if git rev-parse --verify -q HEAD >/dev/null 2>&1; then
+    ref=$(git stash create 2>/dev/null || true)
+    git archive --format=tar.gz --prefix="hpcladder-$ver/" -o "$tarball" "${ref:-HEAD}"
+else   # not a git checkout: the tree as it is, without build outputs
+    tar -czf "$tarball" --exclude=./build --exclude=./.venv --exclude=./.git --exclude=./results \
+        --transform "s,^\./,hpcladder-$ver/," .
+fi
 
 variants=${HPCLADDER_EB_VARIANTS:-default -noFFTW -MPI}
 if [ "${HPCLADDER_EB_CUDA:-0}" = 1 ]; then
