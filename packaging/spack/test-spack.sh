@@ -5,7 +5,10 @@
 # download, nothing written to ~/.spack or into the Spack checkout.  Builds this
 # checkout with `spack dev-build`: +openmp+fftw with --test=root (ctest and the
 # package's CLI check), then ~fftw, then +mpi; prints hpcladder-c --list of each.
-#   SPACK_EXTRA_SPECS="..."   more specs to dev-build (e.g. "+cuda cuda_arch=90")
+#   SPACK_EXTRA_SPECS="..."   more specs to dev-build (e.g. "+cuda cuda_arch=90": the CUDA
+#                             toolkit in /usr/local/cuda is an external when present)
+#   SPACK_ONLY="..."          dev-build only these specs (each with --test=root), e.g.
+#                             SPACK_ONLY="+cuda cuda_arch=90"
 set -eo pipefail
 SPACK_ROOT=$(cd "${1:?usage: $0 SPACK_ROOT}" && pwd)
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -40,9 +43,22 @@ packages:
   openmpi: {buildable: false, externals: [{spec: openmpi@$(v ompi_info 2>/dev/null || echo 4.1.4), prefix: /usr}]}
   mpi: {require: openmpi}
 EOC
+if [ -x /usr/local/cuda/bin/nvcc ]; then
+    echo "  cuda: {buildable: false, externals: [{spec: cuda@$(/usr/local/cuda/bin/nvcc --version | grep -Eo "V[0-9.]+" | tr -d V), prefix: /usr/local/cuda}]}" \
+        >>"$S/user/packages.yaml"
+fi
 t=$SECONDS
 spack compiler find --scope user gcc >/dev/null
 spack repo add --scope user "$ROOT/packaging/spack"
+if [ -n "${SPACK_ONLY:-}" ]; then
+    echo "=== spack dev-build --test=root hpcladder@=$ver$SPACK_ONLY"
+    spack dev-build -q -d "$ROOT" --test=root "hpcladder@=$ver$SPACK_ONLY"
+    p=$(spack location -i "hpcladder@=$ver$SPACK_ONLY")
+    grep -E 'tests passed' "$p/.spack/install-time-test-log.txt" | tail -1
+    "$p/bin/hpcladder-c" --list | grep -E '^  (spectral|openmp|cuda-[a-z]+|opencl-[a-z]+) '
+    echo "ok: Spack test (hpcladder@=$ver$SPACK_ONLY), $((SECONDS - t)) s"
+    exit 0
+fi
 echo "=== spack spec hpcladder+mpi"; spack spec -I "hpcladder@=$ver+mpi" | head -20
 echo "=== spack dev-build --test=root hpcladder@=$ver+openmp+fftw"
 spack dev-build -q -d "$ROOT" --test=root "hpcladder@=$ver+openmp+fftw"
