@@ -30,8 +30,8 @@ if [ ! -r "$LMOD_INIT" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 
 fi
 [ -r "$LMOD_INIT" ] || skip "Lmod is not installed ($LMOD_INIT; Debian: apt-get install lmod)"
 VENV=$ROOT/build/eb-venv
-if ! "$VENV/bin/python" -c "import easybuild.main" 2>/dev/null ||
-   [ "$("$VENV/bin/eb" --version 2>/dev/null | sed -n 's/^This is EasyBuild \([0-9.]*\).*/\1/p')" != "$EB_VERSION" ]; then
+if [ "$("$VENV/bin/python" -c "import importlib.metadata as m; print(m.version('easybuild-framework'))" 2>/dev/null)" \
+     != "$EB_VERSION" ]; then
     rm -rf "$VENV"
     python3 -m venv "$VENV" || skip "python3 -m venv failed (Debian: apt-get install python3-venv)"
     "$VENV/bin/pip" install -q "easybuild==$EB_VERSION" >&2 || skip "pip install easybuild==$EB_VERSION failed (no PyPI?)"
