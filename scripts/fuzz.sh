@@ -30,9 +30,13 @@ if ! command -v "$CC_FUZZ" >/dev/null; then
     exit 2
 fi
 echo "fuzz.sh: building the fuzz targets in $BUILD ($CC_FUZZ)"
-# Only the CLI's code and the library are fuzzed: no OpenMP or FFTW needed.
+# Only the CLI's code and the library are fuzzed: no OpenMP, FFTW, MPI or
+# device layers needed.  CUDA must stay out: nvcc's host compiler (gcc) would
+# link gcc's ASan runtime into a library of clang-instrumented objects
+# ("linked against incompatible ASan runtimes").
 cmake -S . -B "$BUILD" -DCMAKE_C_COMPILER="$CC_FUZZ" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHPCLADDER_FUZZ=ON \
-    -DHPCLADDER_TESTS=OFF -DHPCLADDER_OPENMP=OFF -DHPCLADDER_FFTW=OFF >"$BUILD.configure.log" 2>&1 ||
+    -DHPCLADDER_TESTS=OFF -DHPCLADDER_OPENMP=OFF -DHPCLADDER_FFTW=OFF -DHPCLADDER_MPI=OFF -DHPCLADDER_CUDA=OFF \
+    -DHPCLADDER_OPENCL=OFF >"$BUILD.configure.log" 2>&1 ||
     { cat "$BUILD.configure.log" >&2; exit 2; }
 cmake --build "$BUILD" -j "$JOBS" --target $(printf 'fuzz_%s ' $TARGETS) >/dev/null
 
