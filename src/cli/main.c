@@ -94,14 +94,12 @@ static int init_field(const cli_options *o, double *u0)
     return s == HPL_OK ? 0 : fail_status("invalid value for --init", s);
 }
 
-/* Where a device kernel's time went, over the repeats: kernel alone (device
- * timers, the fastest repeat), transfers and context start-up apart. */
-static void device_extra(cli_record_extra *x, const hpl_times *last, double kernel_min)
+/* A device kernel's times for the record: four (JSON key, readable name,
+ * seconds) after the label. */
+static void device_extra(cli_record_extra *x, const char *label, const char *const keys[4],
+                         const char *const names[4], const double vals[4])
 {
-    static const char *keys[] = {"kernel_seconds", "upload_seconds", "download_seconds", "context_seconds"};
-    static const char *names[] = {"kernel alone", "upload", "download", "device start-up"};
-    const double vals[] = {kernel_min, last->upload, last->download, last->context};
-    x->label = "kernel timed on the device; transfers and start-up apart";
+    x->label = label;
     x->nseconds = 4;
     for (int i = 0; i < 4; i++) {
         x->seconds_keys[i] = keys[i];
@@ -140,8 +138,14 @@ static int time_diffusion(const cli_options *o, hpl_diffusion_plan *plan, const 
         kernel_min = fmin(kernel_min, times.kernel);
         progress(o, i, t->seconds[i]);
     }
-    if (device)
-        device_extra(x, &times, kernel_min);
+    if (device) {
+        /* kernel alone (device timers, the fastest repeat), transfers and
+         * context start-up apart */
+        static const char *const keys[] = {"kernel_seconds", "upload_seconds", "download_seconds", "context_seconds"};
+        static const char *const names[] = {"kernel alone", "upload", "download", "device start-up"};
+        const double vals[] = {kernel_min, times.upload, times.download, times.context};
+        device_extra(x, "kernel timed on the device; transfers and start-up apart", keys, names, vals);
+    }
     return 0;
 }
 
@@ -236,16 +240,10 @@ static int run_triangles(cli_options *o)
     }
     cli_record_extra x = {0};
     if (device) {
-        static const char *keys[] = {"call_seconds", "setup_seconds", "download_seconds", "context_seconds"};
-        static const char *names[] = {"whole call", "device allocation", "download", "device start-up"};
+        static const char *const keys[] = {"call_seconds", "setup_seconds", "download_seconds", "context_seconds"};
+        static const char *const names[] = {"whole call", "device allocation", "download", "device start-up"};
         const double vals[] = {call_min, times.setup, times.download, first.context};
-        x.label = "kernel timed on the device; allocation, copy and start-up apart";
-        x.nseconds = 4;
-        for (int i = 0; i < 4; i++) {
-            x.seconds_keys[i] = keys[i];
-            x.seconds_names[i] = names[i];
-            x.seconds[i] = vals[i];
-        }
+        device_extra(&x, "kernel timed on the device; allocation, copy and start-up apart", keys, names, vals);
     }
     rc = cli_finish_triangles("hpcladder-c", o, &t, counts, best_p, best_count, &x);
 done:
