@@ -2,6 +2,7 @@
 
     hpcladder run     walk the acceleration ladder, verify every rung, report speedups
     hpcladder list    every rung: available here, or why not and how to install it
+    hpcladder install pip-install the tools of SKIPPED rungs (pythran, taichi, jax, all-modern ...)
     hpcladder solve   one solve through the Python API (hpcladder.diffusion / .triangles)
     hpcladder report  re-render a results folder (table, report.md, plots) from results.json
     hpcladder compare runs side by side (machines, before/after): faster, slower, missing rungs
@@ -133,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "measured and verified on this machine.",
         epilog="Start with `hpcladder run` (quick preset, about 2 minutes on 2 cores).\n"
                "`hpcladder <command> --help` explains each command; docs/protocol.md explains how to add your own rung.")
-    sub = ap.add_subparsers(dest="command", metavar="{run,list,solve,report,compare,show,diff}")
+    sub = ap.add_subparsers(dest="command", metavar="{run,list,install,solve,report,compare,show,diff}")
     sub.required = True
 
     run = sub.add_parser(
@@ -187,6 +188,19 @@ def build_parser() -> argparse.ArgumentParser:
                                      "run on this machine; for those that cannot, the reason and the "
                                      "command that installs what is missing.")
     lst.add_argument("--ladder", type=path_option, metavar="FILE", help="also list the rungs of this ladder TOML")
+
+    from . import tools
+    ins = sub.add_parser(
+        "install", formatter_class=fmt, help="pip-install the Python tools of rungs (pythran, taichi, all-modern ...)",
+        description="Install the Python tools behind the rungs into the environment of the interpreter that runs "
+                    "hpcladder (python -m pip install ...), so that its rungs find them. `hpcladder list` names "
+                    "the tool of every SKIPPED rung. System packages (g++, gfortran, an MPI, a GPU driver) are "
+                    "not installed: the tool's line says what it needs.",
+        epilog="tools:\n" + "\n".join(f"  {name:<11} {' '.join(reqs):<28} {what}"
+                                      for name, (reqs, what) in sorted(tools.TOOLS.items()))
+               + "\n  all-modern  " + " ".join(tools.MODERN) + "\n")
+    ins.add_argument("tool", nargs="+", metavar="TOOL", help="a tool or all-modern (list below)")
+    ins.add_argument("--dry-run", action="store_true", help="print the pip command, do not run it")
 
     sol = sub.add_parser("solve", formatter_class=fmt, help="one solve through the Python API",
                          description="One solve through hpcladder.diffusion / hpcladder.triangles (the C "
@@ -473,6 +487,14 @@ def cmd_list(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_install(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from . import tools
+    unknown = [t for t in args.tool if t not in tools.known()]
+    if unknown:
+        ap.error(f"install: unknown tool {unknown[0]!r}; known: {', '.join(tools.known())}")
+    return tools.install(args.tool, dry_run=args.dry_run)
+
+
 def cmd_solve(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         import numpy as np
@@ -591,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
         pass
     ap = build_parser()
     args = ap.parse_args(argv)
-    fn = {"run": cmd_run, "list": cmd_list, "solve": cmd_solve, "report": cmd_report,
+    fn = {"run": cmd_run, "list": cmd_list, "install": cmd_install, "solve": cmd_solve, "report": cmd_report,
           "compare": cmd_compare, "show": cmd_show, "diff": cmd_diff}[args.command]
     rc = None
     try:

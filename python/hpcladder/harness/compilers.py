@@ -289,6 +289,7 @@ def expand(table: dict[str, Any], presets: list[str], taken: set[str] | None = N
                 commands={w: cmd for w in ("diffusion", "triangles")},
                 requires=[Requirement(tool=path or shown, install=install)],
                 slow=True, cost={"triangles": 3.0}, talk=talk, group=GROUP,
+                family="c", era="2018",       # the talk's own programs, by compiler
                 source=c.get("_source", ""), ladder_dir=str(Path(c.get("_source", ".")).parent.resolve()),
                 presets=None if len(allowed) == len(presets) else allowed))
     return out

@@ -91,6 +91,9 @@ class Rung:
     env: dict[str, str] = dataclasses.field(default_factory=dict)
     kernel: str | None = None         # a libhpcladder kernel the rung needs (checked before launch)
     group: str = ""                   # "python", "c", "parallel", "user": for the report
+    family: str = "other"             # FAMILIES: the colour of the report's ladder plot
+    era: str = ""                     # "2018": the talk's rungs; "2026": today's tools; "": neither
+    python: str | None = None         # the interpreter {python} means for this rung (None: the harness's)
     source: str = ""                  # the ladder file it came from
     ladder_dir: str = ""
     presets: list[str] | None = None  # the presets that run it (None: every preset; --rungs runs it anyway)
@@ -169,7 +172,12 @@ LIMITS = {"n": (3, 1 << 40), "steps": (1, 1 << 40), "N": (1, 4_000_000_000),
           "repeats": (3, 1000), "calibrate_steps": (1, 1 << 40), "calibrate_N": (1, 4_000_000_000),
           "talk_workers": (1, 1 << 20)}
 RUNG_KEYS = ("id", "title", "workloads", "command", "requires", "parallel", "layout", "slow", "extrapolate",
-             "cost", "talk", "env", "kernel", "group", "stop_grace", "presets")
+             "cost", "talk", "env", "kernel", "group", "stop_grace", "presets", "family", "era", "python")
+# A rung's family (the `family` key; the report's ladder plot colours by it),
+# and the family a rung without the key gets from its group.
+FAMILIES = ("interpreter", "array", "jit", "aot", "c", "parallel", "gpu", "other")
+GROUP_FAMILY = {"c": "c", "compilers": "c", "parallel": "parallel", "gpu": "gpu"}
+ERAS = ("2018", "2026")
 PRESET_KEYS = ("description", "repeats", "budget", "timeout", "calibrate_steps", "calibrate_N",
                "talk_workers", "diffusion", "triangles", "weak")
 TOP_KEYS = ("version", "baselines", "presets", "rungs", "talk_c")
@@ -327,14 +335,24 @@ def _parse_rung(d: Any, path: Path) -> Rung:
     for k, v in env.items():
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k) or isinstance(v, (dict, list)) or "\x00" in str(v):
             raise LadderError(f"{where}: env {k} = {v!r}: names are [A-Za-z_][A-Za-z0-9_]*, values strings")
+    group = _str(d, "group", where, "user")
+    family = _str(d, "family", where, GROUP_FAMILY.get(group, "other"))
+    if family not in FAMILIES:
+        raise LadderError(f"{where}: 'family' must be one of {FAMILIES}, got {family!r}")
+    era = _str(d, "era", where, "")
+    if era and era not in ERAS:
+        raise LadderError(f"{where}: 'era' must be one of {ERAS} (or absent), got {era!r}")
+    python = _str(d, "python", where, None, empty=False)
+    if python is not None and "\x00" in python:
+        raise LadderError(f"{where}: 'python' contains a NUL character")
     return Rung(
-        id=rid, title=_str(d, "title", where, rid), workloads=workloads, commands=commands, requires=reqs,
+        id=rid, title=_str(d, "title", where, rid), family=family, era=era, python=python, workloads=workloads, commands=commands, requires=reqs,
         stop_grace=_number(d.get("stop_grace", 2.0), "stop_grace", where, 0.0, 600.0, lo_open=False),
         parallel=_bool(d, "parallel", where, False), layout=layout, slow=_slow_flag(d.get("slow", False), where),
         extrapolate=_bool(d, "extrapolate", where, True), cost=cost,
         talk=_talk(d.get("talk", []), where),
         env={k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in env.items()},
-        kernel=_str(d, "kernel", where, None, empty=False), group=_str(d, "group", where, "user"),
+        kernel=_str(d, "kernel", where, None, empty=False), group=group,
         source=str(path), ladder_dir=str(path.parent.resolve()),
         presets=None if presets is None else list(presets))
 
@@ -559,6 +577,24 @@ def _free_threaded_python() -> str | None:
     return str(pyenv[0]) if pyenv else (found[0] if found else None)
 
 
+def rung_python(rung: Rung) -> str | None:
+    """The interpreter {python} means for this rung: the harness's own, or
+    the one its `python` key names (~ and $VARS expanded; a path relative
+    to the ladder file's folder, a name on PATH, or a virtual environment's
+    folder, meaning its bin/python), or None when that is not there."""
+    if rung.python is None:
+        return sys.executable
+    asked = os.path.expandvars(os.path.expanduser(rung.python))
+    if "$" in asked:                  # a variable that is not set
+        return None
+    if os.sep not in asked:
+        return shutil.which(asked)
+    p = Path(rung.ladder_dir or ".") / asked
+    if p.is_dir():
+        p = next((p / "bin" / x for x in ("python", "python3") if (p / "bin" / x).exists()), p / "bin" / "python")
+    return str(p) if p.is_file() and os.access(p, os.X_OK) else None
+
+
 def _bundled(find: Callable[[], str], name: str) -> str | None:
     """A program the package carries (find: _lib.cli_path or mpi_cli_path,
     which honour their environment variable), else `name` on PATH, else None."""
@@ -592,10 +628,17 @@ def unavailable(rung: Rung, workload: str | None = None,
             ok, why = c_kernel_status(w, rung.kernel)
             if not ok:
                 return f"C kernel '{rung.kernel}' ({w}) unavailable: {why}", _kernel_install(rung.kernel, why)
+    python = rung_python(rung)
+    if python is None:
+        return (f"the rung's interpreter python = {rung.python!r} ({rung.source}) is not there",
+                f"create it (python3 -m venv DIR && DIR/bin/pip install numpy ...) or correct `python` in "
+                f"{rung.source}")
     for q in rung.requires:
         if q.tool and not (shutil.which(q.tool) or os.path.exists(q.tool)):
             return f"{q.describe()} not found", q.install
-        if q.module and not _module_available(q.module):
+        if q.module and rung.python is not None and not _module_available_in(python, q.module):
+            return f"{q.describe()} not importable by {python}", q.install
+        if q.module and rung.python is None and not _module_available(q.module):
             return f"{q.describe()} not importable", q.install
     return None
 
@@ -676,6 +719,46 @@ def _library_view_here() -> dict[str, Any]:
         except Exception as e:         # no library: the rung's own tool check reports it
             kernels[workload] = f"libhpcladder not loadable: {e}"
     return {"kernels": kernels, "devices": [f"{family}: {what}" for family, what in devices.items()]}
+
+
+_MODULES_IN: dict[tuple[str, str], bool] = {}
+
+
+def _module_available_in(python: str, name: str) -> bool:
+    """Whether another interpreter (a rung's `python`) finds the module;
+    asked once per session and pair, in that interpreter."""
+    key = (python, name)
+    if key not in _MODULES_IN:
+        import subprocess
+        code = "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec(sys.argv[1]) else 1)"
+        try:
+            ok = subprocess.run([python, "-c", code, name], stdin=subprocess.DEVNULL, capture_output=True,
+                                timeout=60, env=foreign_python_env(dict(os.environ))).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            ok = False
+        _MODULES_IN[key] = ok
+    return _MODULES_IN[key]
+
+
+_SHIM: list[str] = []
+
+
+def foreign_python_env(env: dict[str, str]) -> dict[str, str]:
+    """env for a rung under another interpreter (its `python` key): the
+    package made importable there through a folder that holds only a link
+    to it, so that `-m hpcladder.rungs.x` works without putting this
+    environment's site-packages (its NumPy, its compiled modules) on that
+    interpreter's path."""
+    if not _SHIM:
+        import atexit
+        import tempfile
+        d = tempfile.mkdtemp(prefix="hpcladder-path-")
+        os.symlink(Path(str(resources.files("hpcladder"))).resolve(), os.path.join(d, "hpcladder"))
+        atexit.register(shutil.rmtree, d, True)
+        _SHIM.append(d)
+    env = dict(env)
+    env["PYTHONPATH"] = _SHIM[0] + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
 
 
 def _module_available(name: str) -> bool:

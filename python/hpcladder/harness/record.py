@@ -7,7 +7,9 @@ timings, report.py adds the comparisons (derive) and renders it; on disk it is
 the plain JSON object of to_dict(), read back with from_dict().  The fields,
 in the order results.json writes them:
 
-    what ran     workload, rung, title, group, n, steps, r (diffusion),
+    what ran     workload, rung, title, group, family (interpreter, array,
+                 jit, aot, c, parallel, gpu, other), era ("2018": the talk's
+                 rungs, "2026": today's tools, "" neither), n, steps, r (diffusion),
                  N (triangles), workers (= ranks x threads), ranks, threads,
                  layout (the rung's: threads, ranks or hybrid), parallel, scaling ("strong": the size is fixed; "weak": n
                  grows with the workers, n = workers x n per worker),
@@ -37,6 +39,8 @@ class Record:
     rung: str
     title: str = ""
     group: str = ""
+    family: str = ""
+    era: str = ""
     n: int | None = None
     steps: int | None = None
     r: float | None = None
@@ -81,6 +85,7 @@ class Record:
         the preset; oversubscribed if workers > cores; no verdict yet."""
         diffusion = workload == "diffusion"
         return cls(workload=workload, rung=rung.id, title=rung.title, group=rung.group,
+                   family=getattr(rung, "family", ""), era=getattr(rung, "era", ""),
                    n=size.get("n"), steps=size.get("steps"), r=r if diffusion else None, N=size.get("N"),
                    workers=workers, ranks=ranks, threads=threads if threads is not None else workers // ranks,
                    layout=getattr(rung, "layout", "threads"), parallel=rung.parallel, scaling=scaling,
@@ -181,7 +186,7 @@ assert set(_FIELD_TYPES.values()) <= set(_TYPE_CHECKS), "a Record field type wit
 # results.csv: one row per record, these fields in this order
 # (docs/protocol.md documents each column).
 CSV_COLUMNS = [
-    "workload", "rung", "title", "n", "steps", "r", "N", "workers", "ranks", "threads", "layout", "scaling",
+    "workload", "rung", "title", "family", "era", "n", "steps", "r", "N", "workers", "ranks", "threads", "layout", "scaling",
     "oversubscribed", "status",
     "seconds_min", "seconds_median", "warmup_seconds", "wall_seconds", "repeats",
     "steps_run", "extrapolated_from", "speedup_vs_python", "speedup_vs_c",

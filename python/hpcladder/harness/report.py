@@ -222,7 +222,8 @@ def print_table(results: dict[str, Any], file=None, color: bool | None = None) -
         for i, n in enumerate(notes, 1):
             bad = any(r.status in (FAILED, TIMEOUT) and note_of(r) == n for r in rs)
             con.print(f"  \\[{i}] " + (f"[red]{_esc(n)}[/red]" if bad else _esc(n)))
-    for line in compiler_text(results).splitlines():        # compilers x flags (issue 12)
+    from .eras import era_text
+    for line in (compiler_text(results) + era_text(results)).splitlines():   # issues 12 and 13
         con.print(_esc(line), overflow="ignore", crop=False, soft_wrap=True)
     _print_footer(results, lambda s: con.print(_esc(s)))
 
@@ -246,7 +247,9 @@ def _print_plain(results: dict[str, Any], file, color: bool) -> None:
         for i, n in enumerate(notes, 1):
             bad = any(r.status in (FAILED, TIMEOUT) and note_of(r) == n for r in rs)
             print(f"  [{i}] " + (red + n + off if bad else n), file=file)
+    from .eras import era_text
     file.write(compiler_text(results))                       # compilers x flags (issue 12)
+    file.write(era_text(results))                           # 2018 and 2026 ladders (issue 13)
     _print_footer(results, lambda s: print(s, file=file))
 
 
@@ -365,7 +368,9 @@ def _markdown_body(results: dict[str, Any]) -> str:
             cells = row[:7] + [fmt_s(r.warmup_seconds), wall, verdict, row[8]]
             w("| " + " | ".join(_cell(c) for c in cells) + " |\n")
         w("\n")
+    from .eras import era_markdown
     w(compiler_markdown(results))                           # compilers x flags (issue 12)
+    w(era_markdown(results))                                # 2018 and 2026 ladders (issue 13)
     bad = [r for r in as_records(results) if r.status in (FAILED, TIMEOUT)]
     if bad:
         w("## Failures\n\n")
@@ -415,6 +420,8 @@ def write_plots(results: dict[str, Any], out: Path) -> tuple[list[str], str]:
     jobs += [(f"scaling plot of {k[0]}", _scaling_plot, (k[0], rs)) for k, rs in groups(results)]
     jobs += [(f"field plot n={f.get('n')}", _field_plot, (f,)) for f in (results.get("fields") or {}).values()]
     jobs += _compiler_plot_jobs(results)                     # compilers x flags (issue 12)
+    from .eras import era_plot_jobs
+    jobs += era_plot_jobs(results)                           # 2018 and 2026 ladders (issue 13)
     files, failed = [], []
     for what, fn, args in jobs:
         try:

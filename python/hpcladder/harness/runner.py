@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from .ladder import Rung, rungs_dir
+from .ladder import Rung, foreign_python_env, rung_python, rungs_dir
 
 
 @dataclasses.dataclass
@@ -56,8 +56,9 @@ def build_command(rung: Rung, workload: str, params: dict[str, Any], output: str
                   tools: dict[str, str | None]) -> list[str]:
     """Substitute the placeholders of the rung's template; split like a shell."""
     opts = rung_args(workload, params, output)
+    python = rung_python(rung) if rung.python is not None else tools.get("python")
     values = {
-        "python": shlex.quote(tools.get("python") or ""),
+        "python": shlex.quote(python or ""),
         "pypy": shlex.quote(tools.get("pypy") or "pypy3"),
         "hpcladder_c": shlex.quote(tools.get("hpcladder_c") or "hpcladder-c"),
         "mpirun": shlex.quote(tools.get("mpirun") or "mpirun"),
@@ -80,8 +81,11 @@ def child_env(rung: Rung) -> dict[str, str]:
     pkg_parent = Path(__file__).resolve().parents[2]
     # From a source checkout, put the package on the path; an installed
     # package is found anyway, and site-packages on PYTHONPATH would leak
-    # CPython's extension modules into PyPy.
-    if pkg_parent.name not in ("site-packages", "dist-packages"):
+    # CPython's extension modules into PyPy.  A rung under an interpreter of
+    # its own (`python` key) finds the package through a folder of its own.
+    if rung.python is not None:
+        env = foreign_python_env(env)
+    elif pkg_parent.name not in ("site-packages", "dist-packages"):
         env["PYTHONPATH"] = str(pkg_parent) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.update(rung.env)
     return env

@@ -38,6 +38,18 @@ RUNGS = {
     "py-threads-halo": ("diffusion",),
     "py-numba-parallel": ("diffusion", "triangles"),
     "py-cython-prange": ("diffusion", "triangles"),
+    # the ladder in 2026 (issue 13): today's tools; the -cuda rungs of the
+    # ladder file run py_jax / py_taichi(_multistep) / py_warp with --device cuda
+    "py-numexpr": ("diffusion",),
+    "py-pythran": ("diffusion", "triangles"),
+    "py-pyccel-c": ("diffusion", "triangles"),
+    "py-pyccel-fortran": ("diffusion", "triangles"),
+    "py-mojo": ("diffusion", "triangles"),
+    "py-mojo-simd": ("diffusion",),
+    "py-jax": ("diffusion", "triangles"),
+    "py-warp": ("diffusion", "triangles"),
+    "py-taichi": ("diffusion", "triangles"),
+    "py-taichi-multistep": ("diffusion",),
     "py-mpi4py": ("diffusion", "triangles"),
     "py-mpi4py-halo": ("diffusion",),
     "py-mpi4py-buffer": ("triangles",),

@@ -275,9 +275,15 @@ def _timed(call, warm_arg, arg, repeats, prepare=lambda: None, sync=None, reduce
     return warmup, seconds, result
 
 
-def _finish(args, record, result, seconds, warmup, warmup_text, summary, extra):
+def _finish(args, record, result, seconds, warmup, warmup_text, summary, extra, setup=None):
     """Complete a rung's JSON record (timing, warm-up, result summary,
-    interpreter, rung-specific extras) and emit it with the result file."""
+    interpreter, rung-specific extras) and emit it with the result file.
+    setup = (seconds, what) of a one-time start-up before the warm-up call
+    (an ahead-of-time build or its cache lookup, a runtime's init): added to
+    the warm-up, never to the timing."""
+    if setup is not None:
+        warmup += setup[0]
+        warmup_text = "%s (%.3g s) + first call: %s" % (setup[1], setup[0], warmup_text)
     record.update({"repeats": args.repeats, "threads": args.threads})
     record.update(_timing(seconds, warmup))
     record["warmup"] = warmup_text
@@ -288,7 +294,7 @@ def _finish(args, record, result, seconds, warmup, warmup_text, summary, extra):
     return 0
 
 
-def run_diffusion(rung, args, solve, prepare=list, extra=None, reduce_time=None, root=True, fetch=None):
+def run_diffusion(rung, args, solve, prepare=list, extra=None, reduce_time=None, root=True, fetch=None, setup=None):
     """Time solve(state, r, steps) -> final field on the talk's Gaussian.
 
     prepare(u0_list) makes the rung's own copy of the initial field before
@@ -297,7 +303,7 @@ def run_diffusion(rung, args, solve, prepare=list, extra=None, reduce_time=None,
     final field untimed (a device rung: prepare uploads, solve advances and
     synchronises, fetch downloads).  reduce_time(seconds) combines timings
     across processes (MPI: max over ranks); only the root process writes
-    and prints."""
+    and prints.  setup: see _finish (a build or start-up, in the warm-up)."""
     u0 = _shared.gaussian(args.n)
     warm_steps = min(args.steps, WARMUP_STEPS)
     warmup, seconds, result = _timed(lambda state, steps: solve(state, args.r, steps), warm_steps, args.steps,
@@ -309,12 +315,12 @@ def run_diffusion(rung, args, solve, prepare=list, extra=None, reduce_time=None,
         raise RuntimeError("rung %s returned %d values for n = %d" % (rung, len(result), args.n))
     record = {"workload": "diffusion", "rung": rung, "n": args.n, "steps": args.steps, "r": args.r}
     return _finish(args, record, result, seconds, warmup, "same kernel, %d steps" % warm_steps,
-                   _shared.diffusion_summary(result), extra)
+                   _shared.diffusion_summary(result), extra, setup)
 
 
-def run_triangles(rung, args, count, extra=None, reduce_time=None, root=True, sync=None, fetch=None):
+def run_triangles(rung, args, count, extra=None, reduce_time=None, root=True, sync=None, fetch=None, setup=None):
     """Time count(N) -> counts[0..N-1] (a sequence of N ints); as
-    run_diffusion for warm-up, reduce_time, root and fetch (a device rung's
+    run_diffusion for warm-up, setup, reduce_time, root and fetch (a device rung's
     count returns when the device is done, fetch copies the counts back).
     sync(), if given, runs untimed before every call (MPI: a barrier, so
     that ranks start together)."""
@@ -327,4 +333,4 @@ def run_triangles(rung, args, count, extra=None, reduce_time=None, root=True, sy
         raise RuntimeError("rung %s returned %d counts for N = %d" % (rung, len(result), args.N))
     record = {"workload": "triangles", "rung": rung, "N": args.N}
     return _finish(args, record, result, seconds, warmup, "same kernel, N = %d" % warm_n,
-                   _shared.triangles_summary(result), extra)
+                   _shared.triangles_summary(result), extra, setup)

@@ -38,19 +38,18 @@ Standard library only.
 from __future__ import annotations
 
 import argparse
-import datetime
-import hashlib
 import json
 import os
-import platform
 import shlex
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from .. import _buildcache
+from .._buildcache import CACHE_ENV, BuildError, machine_id, slug
 
 # The talk's programs, one per workload, and the protocol layer beside them.
 SOURCES = {"diffusion": "diffusion.c", "triangles": "triangles.c"}
@@ -65,15 +64,9 @@ LEVELS = {"O0": "-O0", "O2": "-O2", "O3": "-O3 -march=native", "Ofast": "-Ofast 
 FAST_MATH_FLAGS = ("-Ofast", "-ffast-math", "-fast", "-fp-model=fast", "-fp-model fast", "-funsafe-math-optimizations")
 # Bumped when the way a build is made changes: older cache entries are then not used.
 BUILD_FORMAT = 1
-CACHE_ENV = "HPCLADDER_CACHE_DIR"
 EXIT_USAGE, EXIT_SKIPPED = 2, 3
-# Seconds a compiler may take to say its version or to build one program.
+# Seconds a compiler may take to say its version.
 VERSION_TIMEOUT = 60
-BUILD_TIMEOUT = 600
-
-
-class BuildError(RuntimeError):
-    """The compiler could not build the program; the message says why."""
 
 
 def source_dir() -> Path:
@@ -83,12 +76,7 @@ def source_dir() -> Path:
 
 def cache_root() -> Path:
     """Where builds are cached (see the module docstring)."""
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env).expanduser() / "talk-c"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "hpcladder" / "talk-c"
+    return _buildcache.cache_root("talk-c")
 
 
 def find_compiler(command: str) -> str | None:
@@ -114,25 +102,6 @@ def compiler_version(path: str) -> tuple[str, str]:
     return (lines[0] if lines else "unknown (no --version output)"), text
 
 
-def machine_id() -> str:
-    """What a -march=native build depends on: the architecture, the CPU
-    model and its feature flags (a shared home folder may serve several
-    kinds of node)."""
-    model, flags = "", ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if not model and line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                elif not flags and line.startswith(("flags", "Features")):
-                    flags = line.split(":", 1)[1].strip()
-                if model and flags:
-                    break
-    except OSError:
-        pass
-    return f"{platform.machine()}|{model}|{hashlib.sha256(flags.encode()).hexdigest()[:16]}"
-
-
 def is_fast_math(flags: str) -> bool:
     return any(f in flags for f in FAST_MATH_FLAGS)
 
@@ -143,32 +112,8 @@ def _sources(workload: str) -> dict[str, bytes]:
 
 
 def build_key(workload: str, cc_path: str, version_text: str, flags: str, sources: dict[str, bytes]) -> str:
-    h = hashlib.sha256()
-    for part in (f"format {BUILD_FORMAT}", workload, os.path.realpath(cc_path), version_text, flags,
-                 PROTOCOL_FLAGS, machine_id()):
-        h.update(part.encode("utf-8", "replace") + b"\0")
-    for name in sorted(sources):
-        h.update(name.encode() + b"\0" + hashlib.sha256(sources[name]).digest())
-    return h.hexdigest()
-
-
-def _slug(s: str) -> str:
-    return "".join(c if c.isalnum() or c in "._" else "-" for c in s).strip("-")[:40] or "cc"
-
-
-def _run_compiler(argv: list[str], cwd: Path) -> None:
-    try:
-        p = subprocess.run(argv, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                           errors="replace", timeout=BUILD_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        raise BuildError(f"{shlex.join(argv)}: no result after {BUILD_TIMEOUT} s") from None
-    except OSError as e:
-        raise BuildError(f"{shlex.join(argv)}: cannot run the compiler: {e}") from None
-    if p.returncode != 0:
-        said = [ln for ln in (p.stderr + p.stdout).splitlines() if ln.strip()]
-        sys.stderr.write((p.stderr + p.stdout)[-4000:])
-        raise BuildError(f"the build failed (exit {p.returncode}): {shlex.join(argv)}: "
-                         f"{(said or ['no message'])[-1].strip()[:300]}")
+    return _buildcache.key_of([f"format {BUILD_FORMAT}", workload, os.path.realpath(cc_path), version_text, flags,
+                               PROTOCOL_FLAGS, machine_id()], sources)
 
 
 def build(workload: str, cc_path: str, flags: str, name: str = "cc", level: str = "") -> dict:
@@ -182,76 +127,15 @@ def build(workload: str, cc_path: str, flags: str, name: str = "cc", level: str 
     sources = _sources(workload)
     key = build_key(workload, cc_path, version_text, flags, sources)
     exe_name = f"talk-{workload}"
-    root = cache_root()
-    entry = root / f"{_slug(name)}-{_slug(level or 'flags')}-{workload}-{key[:20]}"
-    info = _cached(entry, exe_name)
-    if info is not None:
-        return dict(info, exe=str(entry / exe_name), cached=True, seconds=time.perf_counter() - t0,
-                    dir=str(entry), version=version, version_text=version_text, temporary=False)
-    temporary = False
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{entry.name}.tmp-", dir=root))
-    except OSError as e:                      # a read-only home: build for this run only
-        sys.stderr.write(f"talk_c: cannot write the build cache {root} ({e.strerror or e}); building in a "
-                         f"temporary folder\n")
-        work = Path(tempfile.mkdtemp(prefix="hpcladder-talk-c-"))
-        temporary = True
-    try:
-        for fname, data in sources.items():
-            (work / fname).write_bytes(data)
-        proto_obj = "protocol.o"
-        commands = [
-            [cc_path] + shlex.split(PROTOCOL_FLAGS) + ["-c", "protocol.c", "-o", proto_obj],
-            [cc_path] + shlex.split(flags) + ["-o", exe_name, SOURCES[workload], proto_obj, "-lm"],
-        ]
-        t_build = time.perf_counter()
-        for argv in commands:
-            _run_compiler(argv, work)
-        compile_seconds = time.perf_counter() - t_build
-        info = {"format": BUILD_FORMAT, "workload": workload, "compiler": name, "level": level,
-                "compiler_path": cc_path, "compiler_version": version, "flags": flags,
-                "protocol_flags": PROTOCOL_FLAGS, "commands": [shlex.join(c) for c in commands],
-                "compile_seconds": compile_seconds, "machine": machine_id(), "key": key,
-                "built": datetime.datetime.now().isoformat(timespec="seconds")}
-        (work / "build.json").write_text(json.dumps(info, indent=1) + "\n")
-        if temporary:
-            final = work
-        else:
-            try:
-                os.chmod(work, 0o755)         # (mkdtemp's folder is private; the cache may be shared)
-                os.rename(work, entry)        # atomic: a reader sees a whole entry or none
-                final = entry
-            except OSError:                   # built meanwhile by another run: use that one
-                if _cached(entry, exe_name) is not None:
-                    shutil.rmtree(work, ignore_errors=True)
-                    final = entry
-                else:                         # a damaged entry there: replace it, else use ours for this run
-                    shutil.rmtree(entry, ignore_errors=True)
-                    try:
-                        os.rename(work, entry)
-                        final = entry
-                    except OSError:
-                        final, temporary = work, True
-    except BaseException:
-        if work.exists() and (temporary or work != entry):
-            shutil.rmtree(work, ignore_errors=True)
-        raise
-    return dict(info, exe=str(final / exe_name), cached=False, seconds=time.perf_counter() - t0, dir=str(final),
-                version=version, version_text=version_text, temporary=temporary)
-
-
-def _cached(entry: Path, exe_name: str) -> dict | None:
-    """The build.json of a complete cache entry, or None."""
-    try:
-        info = json.loads((entry / "build.json").read_text())
-    except (OSError, ValueError):
-        return None
-    exe = entry / exe_name
-    if not isinstance(info, dict) or info.get("format") != BUILD_FORMAT or not exe.is_file() \
-            or not os.access(exe, os.X_OK):
-        return None
-    return info
+    commands = [
+        [cc_path] + shlex.split(PROTOCOL_FLAGS) + ["-c", "protocol.c", "-o", "protocol.o"],
+        [cc_path] + shlex.split(flags) + ["-o", exe_name, SOURCES[workload], "protocol.o", "-lm"],
+    ]
+    info = {"workload": workload, "compiler": name, "level": level, "compiler_path": cc_path,
+            "compiler_version": version, "flags": flags, "protocol_flags": PROTOCOL_FLAGS, "machine": machine_id()}
+    b = _buildcache.build("talk-c", f"{slug(name)}-{slug(level or 'flags')}-{workload}", key, sources, commands,
+                          exe_name, info, fmt=BUILD_FORMAT)
+    return dict(b, exe=b["path"], seconds=time.perf_counter() - t0, version=version, version_text=version_text)
 
 
 # ---------------------------------------------------------------- the rung
