@@ -17,10 +17,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # started by the install), OpenCL's headers and ICD loader (the opencl-*
 # kernels) and PoCL, the OpenCL driver that runs them on the CPU, with
 # clinfo to see what OpenCL finds, and Lmod (3 MB with its Lua: the modulefile
-# test, tests/test_install.sh, and the EasyBuild test).  The CUDA kernels need nvcc (the CUDA
+# test, tests/test_install.sh, and the EasyBuild test), and gfortran (15 MB:
+# the py-pyccel-fortran rung of the 2026 ladder).  The CUDA kernels need nvcc (the CUDA
 # toolkit, not a Debian package here): they are built when it is on PATH.
 APT_PACKAGES="build-essential cmake pkg-config libfftw3-dev python3-dev python3-venv libopenmpi-dev openmpi-bin pypy3
-              clang libclang-rt-14-dev iproute2 slurm-wlm munge ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo lmod"
+              clang libclang-rt-14-dev iproute2 slurm-wlm munge ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo lmod gfortran"
 
 if [ "${HPCLADDER_NO_APT:-0}" != 1 ]; then
     missing=""

@@ -8,7 +8,10 @@
 #      CUDA, which nothing here runs; OpenCL included)
 #   3. a build without the optional layers (no OpenMP, FFTW, MPI, CUDA,
 #      OpenCL): ctest
-#   4. the Python package installed into .venv: pytest
+#   4. the Python package installed into .venv: pytest, with the tools of
+#      the 2026 ladder installed first (hpcladder install $HPCLADDER_TEST_TOOLS,
+#      default all-modern: about 1.9 GB from PyPI, once; set it to "" to skip
+#      them, and their tests then skip with the reason)
 #   5. the cluster tests, once: Open MPI across hosts made of network
 #      namespaces, and a real Slurm cluster on this machine, with faults
 #      (tests/cluster; they need root and `ip netns`, else skip with the reason)
@@ -41,6 +44,13 @@ ctest_build release
 ctest_build sanitize -DCMAKE_BUILD_TYPE=Debug -DHPCLADDER_SANITIZE=address,undefined -DHPCLADDER_CUDA=OFF
 ctest_build minimal -DHPCLADDER_OPENMP=OFF -DHPCLADDER_FFTW=OFF -DHPCLADDER_MPI=OFF -DHPCLADDER_CUDA=OFF \
     -DHPCLADDER_OPENCL=OFF
+
+TEST_TOOLS=${HPCLADDER_TEST_TOOLS-all-modern}
+if [ -n "$TEST_TOOLS" ]; then
+    echo "=== the 2026 ladder's tools for their tests: hpcladder install $TEST_TOOLS"
+    # shellcheck disable=SC2086  # a list of tool names
+    .venv/bin/hpcladder install $TEST_TOOLS -q >&2
+fi
 
 echo "=== pytest"
 .venv/bin/python -m pytest -q tests/python

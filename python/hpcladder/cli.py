@@ -201,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
                + "\n  all-modern  " + " ".join(tools.MODERN) + "\n")
     ins.add_argument("tool", nargs="+", metavar="TOOL", help="a tool or all-modern (list below)")
     ins.add_argument("--dry-run", action="store_true", help="print the pip command, do not run it")
+    ins.add_argument("-q", "--quiet", action="store_true", help="pip install -q")
 
     sol = sub.add_parser("solve", formatter_class=fmt, help="one solve through the Python API",
                          description="One solve through hpcladder.diffusion / hpcladder.triangles (the C "
@@ -492,7 +493,7 @@ def cmd_install(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     unknown = [t for t in args.tool if t not in tools.known()]
     if unknown:
         ap.error(f"install: unknown tool {unknown[0]!r}; known: {', '.join(tools.known())}")
-    return tools.install(args.tool, dry_run=args.dry_run)
+    return tools.install(args.tool, dry_run=args.dry_run, quiet=args.quiet)
 
 
 def cmd_solve(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:

@@ -67,11 +67,11 @@ def known() -> list[str]:
     return sorted(TOOLS) + sorted(GROUPS)
 
 
-def install(names: list[str], dry_run: bool = False, out=None) -> int:
+def install(names: list[str], dry_run: bool = False, quiet: bool = False, out=None) -> int:
     """pip install the tools into this interpreter's environment; returns
     pip's exit status (0 with dry_run: the command is only printed)."""
     out = out or sys.stdout
-    argv = [sys.executable, "-m", "pip", "install"] + requirements(names)
+    argv = [sys.executable, "-m", "pip", "install"] + (["-q"] if quiet else []) + requirements(names)
     print(f"hpcladder install: {shlex.join(argv)}", file=out, flush=True)
     if dry_run:
         return 0

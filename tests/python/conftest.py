@@ -21,6 +21,21 @@ from hpcladder.rungs import _protocol
 RUNG_TIMEOUT = 120
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _build_cache(tmp_path_factory):
+    """Builds made by the tests (the talk's C programs, the ahead-of-time
+    rungs) go to a cache of this session, never to the user's
+    ~/.cache/hpcladder; a test that sets HPCLADDER_CACHE_DIR itself wins."""
+    if "HPCLADDER_CACHE_DIR" in os.environ:
+        yield
+        return
+    os.environ["HPCLADDER_CACHE_DIR"] = str(tmp_path_factory.mktemp("build-cache"))
+    try:
+        yield
+    finally:
+        os.environ.pop("HPCLADDER_CACHE_DIR", None)
+
+
 def import_rung(rung):
     """The rung's module, or pytest.skip with the reason its tool is missing."""
     try:

@@ -85,6 +85,16 @@ def load_extension(name, path):
     return module
 
 
+def version_line(argv):
+    """The first line a tool prints for argv (its --version), or '?'."""
+    import subprocess
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    return (out.strip().splitlines() or ["?"])[0]
+
+
 def which(tool, install, rung, module_name):
     """The path of the executable `tool` (beside this interpreter first: a
     venv's bin folder need not be on PATH), or SKIPPED (exit 3) / ToolMissing

@@ -50,7 +50,6 @@ rungs: --threads is accepted and ignored.
 """
 import importlib.util
 import os
-import subprocess
 import sys
 import sysconfig
 
@@ -103,15 +102,6 @@ def pyccel_version():
         return "?"
 
 
-def _first_line(argv):
-    """The first line a tool prints for argv (its --version), or '?'."""
-    try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=60).stdout
-    except (OSError, subprocess.SubprocessError):
-        return "?"
-    return (out.strip().splitlines() or ["?"])[0]
-
-
 def compilers(language):
     """[(path, version line)] of the compilers the build of `language`
     runs, the kernels' first.  ToolMissing (with the apt-get command) if
@@ -120,7 +110,7 @@ def compilers(language):
     found = []
     for name, install in lang["compilers"]:
         path = _aot.which(name, install, lang["rung"], None)
-        found.append((path, _first_line([path, "--version"])))
+        found.append((path, _aot.version_line([path, "--version"])))
     return found
 
 

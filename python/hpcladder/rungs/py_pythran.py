@@ -41,7 +41,6 @@ refused with a TypeError.  The rung is serial: --threads is accepted and
 ignored.
 """
 import os
-import subprocess
 import sys
 
 from . import _aot, _protocol
@@ -65,21 +64,12 @@ FP_CONTRACT = ("off", "fast")
 _UNKEYED_ENV = ("CXXFLAGS", "CFLAGS", "CPPFLAGS", "LDFLAGS")
 
 
-def _first_line(argv):
-    """The first line a tool prints for argv (its --version), or '?'."""
-    try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=60).stdout
-    except (OSError, subprocess.SubprocessError):
-        return "?"
-    return (out.strip().splitlines() or ["?"])[0]
-
-
 def compiler():
     """(path, version line) of the C++ compiler the build uses: $CXX, else
     g++.  ToolMissing (with the apt-get command) if it is not found."""
     name = os.environ.get("CXX") or "g++"
     path = _aot.which(name, "apt-get install g++", RUNG, None)
-    return path, _first_line([path, "--version"])
+    return path, _aot.version_line([path, "--version"])
 
 
 def build(fp_contract="off", source=None):
