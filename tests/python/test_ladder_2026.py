@@ -60,6 +60,10 @@ def test_python_key_names_a_venv_folder_or_an_interpreter(tmp_path, bare_venv):
 
 def test_python_key_relative_to_the_ladder_and_with_variables(tmp_path, bare_venv, monkeypatch):
     monkeypatch.setenv("HPL_TEST_VENV", str(bare_venv))
+    monkeypatch.setenv("HOME", str(bare_venv.parent))
+    monkeypatch.setenv("HPL_TEST_TILDE", "~/venv")          # ~ inside a variable is expanded too
+    r = load_ladder(_ladder(tmp_path, "$HPL_TEST_TILDE")).rung("own-vanilla")
+    assert rung_python(r) == str(bare_venv / "bin" / "python")
     r = load_ladder(_ladder(tmp_path, "$HPL_TEST_VENV")).rung("own-vanilla")
     assert rung_python(r) == str(bare_venv / "bin" / "python")
     os.symlink(bare_venv, tmp_path / "env")
@@ -70,9 +74,14 @@ def test_python_key_relative_to_the_ladder_and_with_variables(tmp_path, bare_ven
 def test_missing_interpreter_is_skipped_with_the_reason(tmp_path):
     r = load_ladder(_ladder(tmp_path, tmp_path / "no-such-venv")).rung("own-vanilla")
     why = unavailable(r)
-    assert why and "no-such-venv" in why[0] and "python3 -m venv" in why[1]
-    r = load_ladder(_ladder(tmp_path, "$HPL_TEST_UNSET_VARIABLE")).rung("own-vanilla")
-    assert unavailable(r) is not None
+    assert why and str(tmp_path / "no-such-venv") + " is not an interpreter" in why[0]
+    assert "python3 -m venv" in why[1]
+    r = load_ladder(_ladder(tmp_path, "$HPL_TEST_UNSET_VARIABLE/x")).rung("own-vanilla")
+    why = unavailable(r)
+    assert why and "$HPL_TEST_UNSET_VARIABLE is not set" in why[0]
+    # the rung's own install hint, where it has one
+    lad = _ladder(tmp_path, tmp_path / "nope", 'requires = [ { module = "dace", install = "make the dace venv" } ]')
+    assert unavailable(load_ladder(lad).rung("own-vanilla"))[1] == "make the dace venv"
 
 
 def test_required_module_is_looked_for_in_the_rungs_interpreter(tmp_path, bare_venv):

@@ -584,7 +584,7 @@ def rung_python(rung: Rung) -> str | None:
     folder, meaning its bin/python), or None when that is not there."""
     if rung.python is None:
         return sys.executable
-    asked = os.path.expandvars(os.path.expanduser(rung.python))
+    asked = os.path.expanduser(os.path.expandvars(rung.python))
     if "$" in asked:                  # a variable that is not set
         return None
     if os.sep not in asked:
@@ -630,9 +630,7 @@ def unavailable(rung: Rung, workload: str | None = None,
                 return f"C kernel '{rung.kernel}' ({w}) unavailable: {why}", _kernel_install(rung.kernel, why)
     python = rung_python(rung)
     if python is None:
-        return (f"the rung's interpreter python = {rung.python!r} ({rung.source}) is not there",
-                f"create it (python3 -m venv DIR && DIR/bin/pip install numpy ...) or correct `python` in "
-                f"{rung.source}")
+        return _no_python(rung)
     for q in rung.requires:
         if q.tool and not (shutil.which(q.tool) or os.path.exists(q.tool)):
             return f"{q.describe()} not found", q.install
@@ -719,6 +717,20 @@ def _library_view_here() -> dict[str, Any]:
         except Exception as e:         # no library: the rung's own tool check reports it
             kernels[workload] = f"libhpcladder not loadable: {e}"
     return {"kernels": kernels, "devices": [f"{family}: {what}" for family, what in devices.items()]}
+
+
+def _no_python(rung: Rung) -> tuple[str, str]:
+    """(reason, install) for a rung whose `python` is not there: what was
+    tried (the path the key expanded to, or the variable that is unset),
+    and the rung's own install hint where it has one."""
+    expanded = os.path.expanduser(os.path.expandvars(rung.python or ""))
+    unset = sorted(set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", expanded)))
+    tried = (f"${unset[0]} is not set" if unset else
+             f"{expanded} is not an interpreter or a virtual environment's folder")
+    hints = [q.install for q in rung.requires if q.module and q.install]
+    return (f"the rung's interpreter python = {rung.python!r} ({rung.source}): {tried}",
+            hints[0] if hints else f"create it (python3 -m venv DIR && DIR/bin/pip install numpy ...) or correct "
+                                   f"`python` in {rung.source}")
 
 
 _MODULES_IN: dict[tuple[str, str], bool] = {}
