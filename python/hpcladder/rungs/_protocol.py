@@ -18,12 +18,14 @@ SKIPPED (a tool is missing: the JSON record says which and how to install
 it), anything else (an exception: 1) FAILED.
 """
 import argparse
+import contextlib
 import json
 import os
 import platform
 import statistics
 import struct
 import sys
+import tempfile
 import time
 from array import array
 
@@ -96,6 +98,31 @@ class requires(object):
         if self.module_name == "__main__":
             skip(reason, self.install, rung=self.rung)
         raise ToolMissing(reason, self.install) from exc
+
+
+@contextlib.contextmanager
+def native_stderr():
+    """Collect what native code writes to file descriptor 2 inside the block
+    (a tool's C++ runtime: Taichi's "libcuda.so lib not found", Warp's "Could
+    not find or load the NVIDIA CUDA driver"), which sys.stderr never sees;
+    yields a list that holds the text, squeezed to one line, after the block
+    (for a SKIPPED reason).  The text is passed on to stderr as well."""
+    said = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield said
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            text = tmp.read().decode("utf-8", "replace")
+            sys.stderr.write(text)
+            sys.stderr.flush()
+            said.append(" ".join(text.split()))
 
 
 # ---- .npy output without NumPy -----------------------------------------------

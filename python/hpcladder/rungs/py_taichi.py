@@ -65,7 +65,6 @@ A warm cache makes the warm-up faster, never the timing.
 import contextlib
 import os
 import sys
-import tempfile
 import time
 
 from . import _protocol
@@ -96,30 +95,6 @@ INT32_MAX_N = 46341
 
 # ---- start-up, shared with py_taichi_multistep ------------------------------------------
 
-@contextlib.contextmanager
-def native_stderr():
-    """Collect what native code writes to file descriptor 2 inside the block
-    (Taichi's C++ warnings: "libcuda.so lib not found"); yields a list that
-    holds the text, squeezed to one line, after the block.  The text is
-    passed on to stderr as well."""
-    said = []
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as tmp:
-        os.dup2(tmp.fileno(), 2)
-        try:
-            yield said
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            tmp.seek(0)
-            text = tmp.read().decode("utf-8", "replace")
-            sys.stderr.write(text)
-            sys.stderr.flush()
-            said.append(" ".join(text.split()))
-
-
 def version():
     """Taichi's version as "1.7.4" (ti.__version__ is a tuple)."""
     return ".".join(str(v) for v in ti.__version__)
@@ -133,7 +108,7 @@ def init(device, threads):
     t0 = time.perf_counter()
     arch = ti.cpu
     if device == "cuda":
-        with native_stderr() as said:
+        with _protocol.native_stderr() as said:
             try:
                 ok, why = bool(ti.lang.misc.is_arch_supported(ti.cuda)), ""
             except Exception as e:

@@ -59,10 +59,7 @@ cache directory, $XDG_CACHE_HOME/warp/<version> (default
 ~/.cache/warp/1.19.0 for Warp 1.19.0); the record says which
 (warp_cache).  A warm cache makes the warm-up shorter, never the timing.
 """
-import contextlib
-import os
 import sys
-import tempfile
 import time
 
 from . import _protocol
@@ -166,37 +163,13 @@ def make_counter(kernel, wide):
 
 # ---- the device ------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def native_stderr():
-    """Collect what native code writes to file descriptor 2 inside the block
-    (Warp's "Could not find or load the NVIDIA CUDA driver"); yields a list
-    that holds the text, squeezed to one line, after the block.  The text is
-    passed on to stderr as well."""
-    said = []
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as tmp:
-        os.dup2(tmp.fileno(), 2)
-        try:
-            yield said
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            tmp.seek(0)
-            text = tmp.read().decode("utf-8", "replace")
-            sys.stderr.write(text)
-            sys.stderr.flush()
-            said.append(" ".join(text.split()))
-
-
 def init(device):
     """wp.init() quietly; returns (seconds, the Warp device).  With "cuda"
     and no CUDA device, raises ToolMissing with what Warp said."""
     t0 = time.perf_counter()
     wp.config.log_level = getattr(wp, "LOG_WARNING", 30)  # no "Warp ... initialized:" banner on stdout
     wp.config.quiet = True                                # the same for Warp < 1.10
-    with native_stderr() as said:
+    with _protocol.native_stderr() as said:
         wp.init()
     if device == "cuda":
         if not wp.is_cuda_available() or wp.get_cuda_device_count() == 0:
