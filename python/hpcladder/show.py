@@ -51,7 +51,7 @@ SOURCE_ENV = "HPCLADDER_SOURCE"
 SHARED_PLUMBING = ("_protocol", "__init__")
 # Files a command or a module may name that are worth showing.
 SOURCE_SUFFIXES = (".py", ".pyx", ".pxd", ".c", ".h", ".cc", ".cpp", ".cu", ".cl", ".f", ".f90", ".F90",
-                   ".jl", ".sh", ".R", ".m", ".rs", ".go", ".java")
+                   ".jl", ".sh", ".R", ".m", ".rs", ".go", ".java", ".mojo")
 MAX_SOURCE_BYTES = 1 << 20
 GET_SOURCES = ("the C library's sources are part of the hpcladder source tree (the repository or source "
                "archive it was installed from), not of the installed package: set "

@@ -240,3 +240,16 @@ def test_aot_module_is_built_imported_and_reported_as_warmup(tmp_path, monkeypat
     b2 = _aot.build_module("aot-test", "hpl_aot_test", {"m.c": src}, "cc", cmd, "hpl_aot_test.so")
     assert b2.info["cached"] and b2.setup[1].startswith("aot-test cached build")
     assert b2.fields["build"]["cache"] == str(tmp_path / "cache" / "aot-test")
+
+
+# ---- hpcladder show: a 2026 rung's kernel source is shown with it ---------------------------
+
+@pytest.mark.parametrize("rung,source", [("py-pythran", "_pythran_kernels.py"),
+                                         ("py-pyccel-fortran", "_pyccel_kernels.py"),
+                                         ("py-mojo", "_mojo_kernels.mojo"), ("py-mojo-simd", "_mojo_simd.mojo")])
+def test_show_lists_the_kernel_source(rung, source):
+    p = subprocess.run([sys.executable, "-m", "hpcladder.cli", "show", rung], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    heads = [ln for ln in p.stdout.splitlines() if ln.startswith("==> ")]
+    assert any(h.split()[1].endswith("/" + source) for h in heads), heads
