@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from hpcladder import _shared
+from hpcladder import _shared, slow
 from hpcladder.harness.runner import parse_record
 from hpcladder.rungs import _protocol
 
@@ -97,3 +97,18 @@ def pypy3():
     if exe is None:
         pytest.skip("py-pypy: no pypy3 on PATH (install: apt-get install pypy3)")
     return exe
+
+
+def assert_field_bitwise(u, n, steps, r):
+    """The diffusion field u of a rung built without FMA: within the
+    protocol's tolerance of hpcladder.slow's, and equal to it to the bit."""
+    ref = slow.diffusion(slow.gaussian(n), r, steps)
+    ok, msg = slow.compare_diffusion(u, ref)
+    assert ok, msg
+    assert np.array_equal(u, ref), "not bit-identical to the reference: max diff %g" % np.max(np.abs(u - ref))
+
+
+def assert_counts_exact(counts, N):
+    """counts[0..N-1] equal to hpcladder.slow's, every p."""
+    ok, msg = slow.compare_triangles(counts, slow.triangles(N)[0])
+    assert ok, msg

@@ -22,7 +22,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import RUNG_TIMEOUT, import_rung, python_rung, run_rung
+from conftest import RUNG_TIMEOUT, assert_counts_exact, assert_field_bitwise, import_rung, python_rung, run_rung
 from hpcladder import _shared, slow
 from hpcladder.harness.runner import parse_record
 from hpcladder.rungs import _aot, _protocol
@@ -41,16 +41,11 @@ NUMEXPR_INSTALL = "hpcladder install numexpr   (or: pip install numexpr)"
 
 
 def _assert_field(u, n, steps):
-    ref = slow.diffusion(slow.gaussian(n), R, steps)
-    ok, msg = slow.compare_diffusion(u, ref)
-    assert ok, msg
     # No FMA anywhere (numexpr: one operation per instruction; Mojo: --fp-mode contract=off).
-    assert np.array_equal(u, ref), "not bit-identical to the reference: max diff %g" % np.max(np.abs(u - ref))
+    assert_field_bitwise(u, n, steps, R)
 
 
-def _assert_counts(counts, N):
-    ok, msg = slow.compare_triangles(counts, slow.triangles(N)[0])
-    assert ok, msg
+_assert_counts = assert_counts_exact
 
 
 def _entries(root):
